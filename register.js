@@ -1,0 +1,4 @@
+'use strict';
+// The preload: `node --import moesif/register app.js` or `node --require moesif/register app.cjs`.
+// Options come from the environment and the config module (moesif.config.* or MOESIF_CONFIG).
+require('./dist/index.js').autoEnable();

@@ -1,0 +1,231 @@
+import { buildEvent } from './event/build.js';
+import { isThenable } from './event/hooks.js';
+import type { Exchange } from './event/types.js';
+import { Batcher } from './delivery/batcher.js';
+import { InvalidEntityError, sendEntities, type EntityKind } from './delivery/entities.js';
+import { RemoteConfig } from './delivery/remote-config.js';
+import { Counters, type DropReason, type Stats } from './delivery/stats.js';
+import { Transport } from './delivery/transport.js';
+import { installIncomingCapture } from './capture/server.js';
+import type { CaptureSink } from './capture/sink.js';
+import { debug, setDebug, warnOnce } from './log.js';
+import { loadConfigFile, findConfigFile } from './options/config-file.js';
+import { checkOptions, mergeOptions, OptionError, optionsFromEnv } from './options/resolve.js';
+import type { MoesifOptions, ResolvedOptions } from './options/types.js';
+import { installLifecycle } from './lifecycle.js';
+import { VERSION } from './version.js';
+
+/** How long an async hook (one that returns a promise) may take before its field is left out. */
+const ASYNC_HOOK_TIMEOUT_MS = 1_000;
+/** Fixed part of an event's estimated size in the queue (timestamps, verb, object overhead). */
+const EVENT_BASE_BYTES = 512;
+
+/**
+ * The one agent of the process: options in force, the capture modules, the queue and the
+ * collector. Capture modules hand it Exchanges; everything after that happens in the batcher.
+ */
+export class Agent implements CaptureSink {
+  /** Undefined while capture is off (no application id, invalid options, or shut down). */
+  options: ResolvedOptions | undefined;
+  readonly counters = new Counters();
+  private transport: Transport | undefined;
+  private transportKey = '';
+  private authHeaders: string[] = [];
+  private readonly remoteConfig = new RemoteConfig(() => this.requireTransport());
+  private readonly batcher = new Batcher(
+    { batchSize: 25, batchMaxTime: 2000, eventQueueSize: 1_000_000, maxQueueBytes: 64 * 1024 * 1024 },
+    {
+      transport: () => this.requireTransport(),
+      counters: this.counters,
+      serialize: (exchange) => this.serialize(exchange),
+      onAnswer: (headers) => this.remoteConfig.onAnswer(headers),
+    },
+  );
+  private configGeneration = 0;
+
+  /**
+   * Applies options from every source: defaults → environment → config module → `explicit`
+   * (enable()'s argument). Invalid options leave capture off with one clear message.
+   */
+  enable(explicit: unknown, source: string): void {
+    const generation = ++this.configGeneration;
+    let layers: MoesifOptions[];
+    let pendingFile: Promise<unknown> | undefined;
+    let filePath: string | undefined;
+    try {
+      const env = optionsFromEnv(process.env);
+      filePath = findConfigFile(process.env, process.cwd());
+      let file: MoesifOptions = {};
+      if (filePath) {
+        const loaded = loadConfigFile(filePath);
+        if (loaded.kind === 'loaded') file = checkOptions(loaded.options, `config ${filePath}`);
+        else pendingFile = loaded.options;
+      }
+      layers = [env, file, checkOptions(explicit, source)];
+    } catch (err) {
+      this.refuse(err);
+      return;
+    }
+    this.apply(layers);
+    if (pendingFile) {
+      // An ESM config Node cannot require(): capture runs meanwhile, its hooks apply once loaded.
+      pendingFile.then(
+        (options) => {
+          if (generation !== this.configGeneration) return;
+          try {
+            this.apply([layers[0]!, checkOptions(options, `config ${filePath}`), layers[2]!]);
+          } catch (err) {
+            this.refuse(err);
+          }
+        },
+        (err) => this.refuse(err),
+      );
+    }
+  }
+
+  private refuse(err: unknown): void {
+    this.options = undefined;
+    const message = err instanceof OptionError ? err.message : `cannot load options: ${(err as Error)?.message ?? err}`;
+    process.stderr.write(`[moesif] ${message}; capture is off, the app runs as without the agent\n`);
+  }
+
+  private apply(layers: MoesifOptions[]): void {
+    const options = mergeOptions(layers);
+    setDebug(options.localDebug);
+    const baseUriGiven = layers.some((layer) => layer.baseUri !== undefined);
+    if (!options.applicationId && !baseUriGiven) {
+      this.options = undefined;
+      warnOnce('no-app-id', 'MOESIF_APPLICATION_ID is not set (nor MOESIF_BASE_URI); capture is off');
+      return;
+    }
+    const key = `${options.baseUri}\n${options.applicationId ?? ''}`;
+    if (key !== this.transportKey) {
+      this.transport?.close();
+      this.transport = new Transport(options.baseUri, {
+        'x-moesif-application-id': options.applicationId ?? 'local',
+        'user-agent': `moesif-node/${VERSION}`,
+      });
+      this.transportKey = key;
+      void this.remoteConfig.fetch();
+    }
+    this.authHeaders = options.authorizationHeaderName.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    this.batcher.configure(options);
+    this.options = options;
+    installIncomingCapture(this);
+    installLifecycle(this);
+    debug(`capture on: sending to ${options.baseUri}${options.captureOutgoingRequests ? ', outgoing calls too' : ''}`);
+  }
+
+  private requireTransport(): Transport {
+    if (!this.transport) throw new InvalidEntityError('the agent is off: set MOESIF_APPLICATION_ID or call enable({ applicationId })');
+    return this.transport;
+  }
+
+  /** Hot path: hand captured facts to the queue. Async hook results are awaited here, bounded. */
+  record(exchange: Exchange): void {
+    this.counters.captured++;
+    if (isThenable(exchange.userId) || isThenable(exchange.companyId) || isThenable(exchange.sessionToken) || isThenable(exchange.metadata) || isThenable(exchange.apiVersion)) {
+      void settleHooks(exchange).then(() => this.enqueue(exchange));
+      return;
+    }
+    this.enqueue(exchange);
+  }
+
+  private enqueue(exchange: Exchange): void {
+    const size = EVENT_BASE_BYTES + exchange.url.length + headerBytes(exchange.requestHeaders) + headerBytes(exchange.responseHeaders) + (exchange.requestBody?.size ?? 0) + (exchange.responseBody?.size ?? 0);
+    this.batcher.add(exchange, size);
+  }
+
+  private serialize(exchange: Exchange): string | DropReason {
+    const options = this.options;
+    if (!options) return 'shutdown';
+    const built = buildEvent(exchange, options, this.authHeaders, (event) => this.remoteConfig.weightFor(event));
+    if ('dropped' in built) {
+      if (built.dropped === 'mask_error') warnOnce('mask_error', 'maskEventModel threw or returned no event; such events are dropped (counted in stats().dropped.mask_error)');
+      return built.dropped;
+    }
+    try {
+      return JSON.stringify(built.event);
+    } catch {
+      // Bodies too deep or circular (from a hook): keep the event, leave out what cannot be sent.
+      try {
+        delete built.event.metadata;
+        delete built.event.request.body;
+        delete built.event.response?.body;
+        return JSON.stringify(built.event);
+      } catch {
+        return 'serialize_error';
+      }
+    }
+  }
+
+  get held(): number {
+    return this.batcher.held;
+  }
+
+  flush(signal?: AbortSignal): Promise<void> {
+    return this.batcher.flush(signal);
+  }
+
+  /** Flushes within the deadline, then stops capture; what is still held is dropped and counted. */
+  async shutdown(timeoutMs = 5_000): Promise<void> {
+    this.options = undefined;
+    this.configGeneration++;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    timer.unref();
+    try {
+      await this.batcher.flush(controller.signal);
+    } finally {
+      clearTimeout(timer);
+      const left = this.batcher.discard();
+      if (left) this.counters.drop('shutdown', left);
+      this.transport?.close();
+      this.transport = undefined;
+      this.transportKey = '';
+    }
+  }
+
+  stats(): Stats {
+    const c = this.counters;
+    return { captured: c.captured, sent: c.sent, dropped: { ...c.dropped }, queued: this.batcher.held, retries: c.retries };
+  }
+
+  async sendEntities(kind: EntityKind, input: unknown, batch: boolean): Promise<void> {
+    await sendEntities(this.requireTransport(), kind, input, batch, () => this.counters.retries++);
+  }
+}
+
+async function settleHooks(exchange: Exchange): Promise<void> {
+  const fields = ['userId', 'companyId', 'sessionToken', 'metadata', 'apiVersion'] as const;
+  await Promise.all(
+    fields.map(async (field) => {
+      const value = exchange[field];
+      if (!isThenable(value)) return;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<undefined>((resolve) => {
+        timer = setTimeout(resolve, ASYNC_HOOK_TIMEOUT_MS, undefined);
+        timer.unref();
+      });
+      exchange[field] = await Promise.race([Promise.resolve(value).catch(() => undefined), timeout]);
+      clearTimeout(timer);
+    }),
+  );
+}
+
+function headerBytes(headers: Exchange['requestHeaders']): number {
+  if (typeof headers === 'string') return headers.length;
+  if (Array.isArray(headers)) {
+    let n = 0;
+    for (const h of headers) n += h.length;
+    return n;
+  }
+  return 256;
+}
+
+const KEY = Symbol.for('moesif.agent');
+
+/** The process's agent, shared by every copy of the package (ESM and CJS builds, nested installs). */
+export function getAgent(): Agent {
+  return ((globalThis as any)[KEY] ??= new Agent());
+}

@@ -1,0 +1,65 @@
+import pRetry, { AbortError } from 'p-retry';
+import { CollectorError } from './transport.js';
+
+export interface RetryPolicy {
+  retries: number;
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { retries: 4, minTimeoutMs: 300, maxTimeoutMs: 10_000 };
+
+/** Network errors, 408, 429 and 5xx are worth another try; other answers are final. */
+export function isRetryable(err: unknown): boolean {
+  if (!(err instanceof CollectorError)) return false;
+  const { status } = err;
+  return status === undefined || status === 408 || status === 429 || status >= 500;
+}
+
+/**
+ * Runs `attempt` with exponential backoff and jitter (p-retry). A Retry-After from the collector
+ * is honoured as the least wait before the next try. Timers are unref'd: retries never keep the
+ * process alive on their own.
+ */
+export function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolicy, onRetry: () => void, signal?: AbortSignal): Promise<T> {
+  return pRetry(
+    async () => {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (!isRetryable(err) || signal?.aborted) throw new AbortError(err as Error);
+        throw err;
+      }
+    },
+    {
+      retries: policy.retries,
+      minTimeout: policy.minTimeoutMs,
+      maxTimeout: policy.maxTimeoutMs,
+      randomize: true,
+      unref: true,
+      signal,
+      onFailedAttempt: async ({ error, retriesLeft }) => {
+        if (retriesLeft <= 0) return;
+        onRetry();
+        const wait = (error as CollectorError).retryAfterMs;
+        if (wait) await sleep(wait, signal);
+      },
+    },
+  ).catch((err) => {
+    throw err instanceof AbortError ? err.originalError : err;
+  });
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

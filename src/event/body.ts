@@ -1,0 +1,80 @@
+import { brotliDecompressSync, gunzipSync, inflateSync, inflateRawSync } from 'node:zlib';
+import type { CapturedBody, EventHeaders } from './types.js';
+
+export interface EncodedBody {
+  body: unknown;
+  transfer_encoding: 'json' | 'base64';
+}
+
+/**
+ * SPEC §4: JSON that parses is sent parsed; anything else as base64 of the bytes. Compressed
+ * bodies are decoded first, never past the limit; over the limit the body becomes a marker.
+ */
+export function encodeBody(
+  captured: CapturedBody | undefined,
+  headers: EventHeaders,
+  limit: number,
+  side: 'request' | 'response',
+): EncodedBody | undefined {
+  if (!captured || captured.seen === 0) return undefined;
+  const marker = {
+    body: { msg: `${side}.body.length exceeded ${side}MaxBodySize of ${limit} bytes` },
+    transfer_encoding: 'json' as const,
+  };
+  if (captured.truncated) return marker;
+  let bytes = captured.chunks.length === 1 ? captured.chunks[0]! : Buffer.concat(captured.chunks, captured.size);
+  const encoding = headerString(headers['content-encoding']).toLowerCase();
+  if (encoding && encoding !== 'identity') {
+    const decoded = decompress(bytes, encoding, limit);
+    if (decoded === 'too-large') return marker;
+    if (decoded) bytes = decoded;
+  }
+  if (bytes.length === 0) return undefined;
+  if (isJsonType(headerString(headers['content-type']))) {
+    try {
+      return { body: JSON.parse(bytes.toString('utf8')), transfer_encoding: 'json' };
+    } catch {
+      /* not JSON after all: base64 below */
+    }
+  }
+  return { body: bytes.toString('base64'), transfer_encoding: 'base64' };
+}
+
+function headerString(value: string | string[] | undefined): string {
+  return value === undefined ? '' : Array.isArray(value) ? value.join(', ') : value;
+}
+
+export function isJsonType(contentType: string): boolean {
+  const semi = contentType.indexOf(';');
+  const type = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+  return type === 'application/json' || type.endsWith('+json');
+}
+
+/** Decodes gzip/br/deflate within the limit; undefined when the bytes do not decode (sent as they are). */
+function decompress(bytes: Buffer, encoding: string, limit: number): Buffer | 'too-large' | undefined {
+  const options = { maxOutputLength: Math.max(limit, 1) };
+  try {
+    switch (encoding) {
+      case 'gzip':
+      case 'x-gzip':
+        return gunzipSync(bytes, options);
+      case 'br':
+        return brotliDecompressSync(bytes, options);
+      case 'deflate':
+        try {
+          return inflateSync(bytes, options);
+        } catch (err) {
+          if (isTooLarge(err)) throw err;
+          return inflateRawSync(bytes, options); // servers that send raw deflate
+        }
+      default:
+        return undefined;
+    }
+  } catch (err) {
+    return isTooLarge(err) ? 'too-large' : undefined;
+  }
+}
+
+function isTooLarge(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException)?.code === 'ERR_BUFFER_TOO_LARGE' || (err as RangeError) instanceof RangeError;
+}

@@ -1,0 +1,131 @@
+import type { EventHeaders } from './types.js';
+
+/** What replaces a secret. Schemes are kept ("Bearer <redacted>") so the kind of credential still shows. */
+export const REDACTED = '<redacted>';
+
+const SENSITIVE_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key']);
+const SENSITIVE_WORDS = ['password', 'passwd', 'secret', 'token', 'api_key', 'apikey', 'api-key'];
+
+export function isSensitiveKey(key: string): boolean {
+  const lower = key.toLowerCase();
+  for (const word of SENSITIVE_WORDS) if (lower.includes(word)) return true;
+  return false;
+}
+
+/** Replaces credential header values in place; extra names (the authorization headers in use) count too. */
+export function redactHeaders(headers: EventHeaders, extraNames: readonly string[]): void {
+  for (const name in headers) {
+    if (!(SENSITIVE_HEADERS.has(name) || extraNames.includes(name) || isSensitiveKey(name))) continue;
+    const value = headers[name]!;
+    headers[name] = Array.isArray(value) ? value.map((v) => redactHeaderValue(name, v)) : redactHeaderValue(name, value);
+  }
+}
+
+function redactHeaderValue(name: string, value: string): string {
+  if (name === 'cookie') return value.split(';').map((pair) => redactPair(pair.trim())).join('; ');
+  if (name === 'set-cookie') {
+    const semi = value.indexOf(';');
+    return semi === -1 ? redactPair(value) : redactPair(value.slice(0, semi)) + value.slice(semi);
+  }
+  const space = value.indexOf(' ');
+  if (space > 0 && /^[A-Za-z][\w-]*$/.test(value.slice(0, space))) return `${value.slice(0, space)} ${REDACTED}`;
+  return REDACTED;
+}
+
+function redactPair(pair: string): string {
+  const eq = pair.indexOf('=');
+  return eq === -1 ? REDACTED : `${pair.slice(0, eq)}=${REDACTED}`;
+}
+
+/** Query parameters with sensitive names, and card numbers anywhere in the query, are redacted. */
+export function redactUri(uri: string): string {
+  const q = uri.indexOf('?');
+  if (q === -1) return uri;
+  const hash = uri.indexOf('#', q);
+  const query = uri.slice(q + 1, hash === -1 ? undefined : hash);
+  const redacted = redactForm(query);
+  return redacted === query ? uri : uri.slice(0, q + 1) + redacted + (hash === -1 ? '' : uri.slice(hash));
+}
+
+/** a=1&password=x → a=1&password=<redacted>; returns the input itself when nothing changed. */
+export function redactForm(form: string): string {
+  let changed = false;
+  const parts = form.split('&').map((part) => {
+    const eq = part.indexOf('=');
+    if (eq === -1) return part;
+    let key: string;
+    let value: string;
+    try {
+      key = decodeURIComponent(part.slice(0, eq).replace(/\+/g, ' '));
+      value = decodeURIComponent(part.slice(eq + 1).replace(/\+/g, ' '));
+    } catch {
+      return part;
+    }
+    if (isSensitiveKey(key)) {
+      changed = true;
+      return `${part.slice(0, eq)}=${encodeURIComponent(REDACTED)}`;
+    }
+    const clean = redactCardNumbers(value);
+    if (clean !== value) {
+      changed = true;
+      return `${part.slice(0, eq)}=${encodeURIComponent(clean)}`;
+    }
+    return part;
+  });
+  return changed ? parts.join('&') : form;
+}
+
+const CARD_CANDIDATE = /(?<![\d])\d(?:[ -]?\d){11,18}(?![\d])/g;
+
+/** Card numbers (12–19 digits, spaces or dashes between, passing Luhn) inside a string. */
+export function redactCardNumbers(text: string): string {
+  if (text.length < 12) return text;
+  return text.replace(CARD_CANDIDATE, (match) => (luhn(match.replace(/[ -]/g, '')) ? REDACTED : match));
+}
+
+export function luhn(digits: string): boolean {
+  if (digits.length < 12 || digits.length > 19) return false;
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (d < 0 || d > 9) return false;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+/**
+ * Redacts a parsed JSON body: values under sensitive keys, card numbers in strings and numbers.
+ * Iterative, so hostile nesting depth cannot overflow the stack. Returns the (possibly new) root.
+ */
+export function redactJson(root: unknown): unknown {
+  if (typeof root === 'string') return redactCardNumbers(root);
+  if (typeof root === 'number') return isCardNumber(root) ? REDACTED : root;
+  if (root === null || typeof root !== 'object') return root;
+  const stack: object[] = [root];
+  while (stack.length) {
+    const node = stack.pop() as Record<string, unknown>;
+    for (const key in node) {
+      const value = node[key];
+      if (!Array.isArray(node) && isSensitiveKey(key)) {
+        if (value !== null && value !== undefined && value !== '') node[key] = REDACTED;
+      } else if (typeof value === 'string') {
+        const clean = redactCardNumbers(value);
+        if (clean !== value) node[key] = clean;
+      } else if (typeof value === 'number') {
+        if (isCardNumber(value)) node[key] = REDACTED;
+      } else if (value !== null && typeof value === 'object') {
+        stack.push(value);
+      }
+    }
+  }
+  return root;
+}
+
+function isCardNumber(value: number): boolean {
+  return Number.isInteger(value) && value >= 1e11 && luhn(BigInt(value).toString());
+}

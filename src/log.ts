@@ -1,0 +1,36 @@
+import { debuglog } from 'node:util';
+
+/**
+ * The agent's voice on stderr, always prefixed [moesif]. Debug lines need localDebug (or
+ * NODE_DEBUG=moesif); warnings print once per cause even without it. Never pass secrets here.
+ */
+const nodeDebug = debuglog('moesif');
+let debugEnabled = false;
+const warned = new Set<string>();
+
+export function setDebug(enabled: boolean): void {
+  debugEnabled = enabled;
+}
+
+export function isDebug(): boolean {
+  return debugEnabled || nodeDebug.enabled;
+}
+
+export function debug(message: string): void {
+  if (debugEnabled) process.stderr.write(`[moesif] ${message}\n`);
+  else if (nodeDebug.enabled) nodeDebug(message);
+}
+
+/** Prints the first time a cause is seen, then stays quiet for that cause. */
+export function warnOnce(cause: string, message: string): void {
+  if (warned.has(cause)) return;
+  warned.add(cause);
+  process.stderr.write(`[moesif] ${message}\n`);
+}
+
+/** Like debug(), but once per cause: for hook failures that would repeat on every request. */
+export function debugOnce(cause: string, message: string): void {
+  if (!isDebug() || warned.has(cause)) return;
+  warned.add(cause);
+  debug(message);
+}

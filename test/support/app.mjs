@@ -1,0 +1,47 @@
+// In-process helpers: a real node:http app on 127.0.0.1 and a client for it.
+import http from 'node:http';
+import { once } from 'node:events';
+
+/** Starts `handler` on a free port; returns { url, port, close }. */
+export async function startApp(handler) {
+  const server = http.createServer(handler);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  return {
+    server,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      server.closeAllConnections?.();
+      return new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** node:http request returning { status, headers, body: Buffer }. */
+export function request(url, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A JWT (unsigned: the agent never verifies) with the given payload, base64url-encoded. */
+export function jwt(payload) {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(payload)}.c2lnbmF0dXJl`;
+}
+
+export const echoJson = async (req, res) => {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(Buffer.concat(chunks).length ? Buffer.concat(chunks) : '{"ok":true}');
+};

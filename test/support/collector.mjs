@@ -1,0 +1,93 @@
+// A real collector for tests: records what the agent sends and misbehaves on command.
+import http from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import { once } from 'node:events';
+
+export async function startTestCollector({ config = { sample_rate: 100 }, configEtag = 'etag-1' } = {}) {
+  const state = {
+    requests: [], // every request: { method, path, headers, body }
+    batches: [], // decoded event batches, in order of arrival (2xx answered only)
+    entities: [], // { path, body }
+    configFetches: 0,
+    config,
+    configEtag,
+    // Answers to give next, one per request to /v1/events/batch: { status, headers, body, hang, reset }
+    script: [],
+    waiters: [],
+  };
+  const server = http.createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    let raw = Buffer.concat(chunks);
+    if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
+    const body = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
+    const path = req.url;
+    state.requests.push({ method: req.method, path, headers: req.headers, body });
+    if (path === '/v1/config') {
+      state.configFetches++;
+      res.writeHead(200, { 'content-type': 'application/json', 'x-moesif-config-etag': state.configEtag });
+      return res.end(JSON.stringify(state.config));
+    }
+    if (path === '/v1/events/batch') {
+      const next = state.script.shift();
+      if (next?.reset) return req.socket.destroy();
+      if (next?.hang) return; // never answers
+      if (next?.status && (next.status < 200 || next.status >= 300)) {
+        res.writeHead(next.status, next.headers ?? {});
+        return res.end(next.body ?? '');
+      }
+      state.batches.push(body);
+      res.writeHead(201, { 'x-moesif-config-etag': state.configEtag, ...(next?.headers ?? {}) });
+      res.end();
+      wake();
+      return;
+    }
+    const next = path.startsWith('/v1/') && path !== '/v1/rules' ? state.script.shift() : undefined;
+    if (next?.status >= 300 || next?.status < 200) {
+      res.writeHead(next.status);
+      return res.end();
+    }
+    state.entities.push({ path, body, headers: req.headers });
+    res.writeHead(201);
+    res.end();
+    wake();
+  });
+  server[Symbol.for('moesif.ignoreServer')] = true; // a collector is not the app under test
+  function wake() {
+    for (const w of state.waiters.splice(0)) w();
+  }
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  const collector = {
+    state,
+    url: `http://127.0.0.1:${port}`,
+    port,
+    get events() {
+      return state.batches.flat();
+    },
+    /** Resolves when predicate(collector) is true; rejects after timeoutMs. */
+    async waitFor(predicate, timeoutMs = 10_000, what = 'collector condition') {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate(collector)) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`timed out waiting for ${what}; events so far: ${JSON.stringify(collector.events).slice(0, 2000)}`);
+        await new Promise((resolve) => {
+          const t = setTimeout(resolve, Math.min(left, 200));
+          state.waiters.push(() => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+      }
+    },
+    waitForEvents(n, timeoutMs) {
+      return collector.waitFor((c) => c.events.length >= n, timeoutMs, `${n} events`);
+    },
+    close() {
+      server.closeAllConnections?.();
+      return new Promise((r) => server.close(r));
+    },
+  };
+  return collector;
+}

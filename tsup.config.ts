@@ -1,0 +1,29 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+const define = { __MOESIF_VERSION__: JSON.stringify(version) };
+
+// Two builds: the library (ESM + CJS with types) and the CLI (`moesif dev`, CJS only).
+export default defineConfig([
+  {
+    entry: { index: 'src/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    target: 'node20',
+    platform: 'node',
+    sourcemap: true,
+    clean: true,
+    define,
+    // p-retry is ESM-only; bundling it keeps the CJS build loadable on every Node 20.x.
+    noExternal: ['p-retry', 'is-network-error'],
+  },
+  ...(existsSync('src/cli.ts') ? [{
+    entry: { cli: 'src/cli.ts' },
+    format: ['cjs'],
+    target: 'node20',
+    platform: 'node',
+    sourcemap: true,
+    clean: false,
+  }] : []),
+]);
