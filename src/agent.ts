@@ -25,8 +25,9 @@ const EVENT_BASE_BYTES = 512;
  * collector. Capture modules hand it Exchanges; everything after that happens in the batcher.
  */
 export class Agent implements CaptureSink {
-  /** Undefined while capture is off (no application id, invalid options, or shut down). */
-  options: ResolvedOptions | undefined;
+  /** Options of the last successful enable(); events queued under them are built with them. */
+  private settings: ResolvedOptions | undefined;
+  private capturing = false;
   readonly counters = new Counters();
   private transport: Transport | undefined;
   private transportKey = '';
@@ -47,6 +48,11 @@ export class Agent implements CaptureSink {
    * Applies options from every source: defaults → environment → config module → `explicit`
    * (enable()'s argument). Invalid options leave capture off with one clear message.
    */
+  /** The options in force for capture; undefined while capture is off (no application id, invalid options, shut down). */
+  get options(): ResolvedOptions | undefined {
+    return this.capturing ? this.settings : undefined;
+  }
+
   enable(explicit: unknown, source: string): void {
     const generation = ++this.configGeneration;
     let layers: MoesifOptions[];
@@ -84,7 +90,7 @@ export class Agent implements CaptureSink {
   }
 
   private refuse(err: unknown): void {
-    this.options = undefined;
+    this.capturing = false;
     const message = err instanceof OptionError ? err.message : `cannot load options: ${(err as Error)?.message ?? err}`;
     process.stderr.write(`[moesif] ${message}; capture is off, the app runs as without the agent\n`);
   }
@@ -94,7 +100,7 @@ export class Agent implements CaptureSink {
     setDebug(options.localDebug);
     const baseUriGiven = layers.some((layer) => layer.baseUri !== undefined);
     if (!options.applicationId && !baseUriGiven) {
-      this.options = undefined;
+      this.capturing = false;
       warnOnce('no-app-id', 'MOESIF_APPLICATION_ID is not set (nor MOESIF_BASE_URI); capture is off');
       return;
     }
@@ -110,7 +116,8 @@ export class Agent implements CaptureSink {
     }
     this.authHeaders = options.authorizationHeaderName.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
     this.batcher.configure(options);
-    this.options = options;
+    this.settings = options;
+    this.capturing = true;
     installIncomingCapture(this);
     installLifecycle(this);
     debug(`capture on: sending to ${options.baseUri}${options.captureOutgoingRequests ? ', outgoing calls too' : ''}`);
@@ -137,7 +144,7 @@ export class Agent implements CaptureSink {
   }
 
   private serialize(exchange: Exchange): string | DropReason {
-    const options = this.options;
+    const options = this.settings;
     if (!options) return 'shutdown';
     const built = buildEvent(exchange, options, this.authHeaders, (event) => this.remoteConfig.weightFor(event));
     if ('dropped' in built) {
@@ -159,6 +166,11 @@ export class Agent implements CaptureSink {
     }
   }
 
+  /** Whether events are being captured and delivered (what the exit handlers check). */
+  get active(): boolean {
+    return this.capturing;
+  }
+
   get held(): number {
     return this.batcher.held;
   }
@@ -169,11 +181,11 @@ export class Agent implements CaptureSink {
 
   /** Flushes within the deadline, then stops capture; what is still held is dropped and counted. */
   async shutdown(timeoutMs = 5_000): Promise<void> {
-    this.options = undefined;
+    this.capturing = false;
     this.configGeneration++;
     const controller = new AbortController();
+    // Ref'd on purpose: a script that awaits shutdown() is held until delivery or the deadline.
     const timer = setTimeout(() => controller.abort(), timeoutMs);
-    timer.unref();
     try {
       await this.batcher.flush(controller.signal);
     } finally {

@@ -4,7 +4,7 @@ import { debug } from './log.js';
 export const EXIT_FLUSH_DEADLINE_MS = 3_000;
 
 interface Flushable {
-  readonly options: unknown;
+  readonly active: boolean;
   readonly held: number;
   readonly counters: { captured: number };
   flush(signal?: AbortSignal): Promise<void>;
@@ -25,7 +25,7 @@ export function installLifecycle(agent: Flushable): void {
 
   process.on('beforeExit', () => {
     // Once per batch of new events: a collector that is down must not hold the exit loop forever.
-    if (!agent.options || agent.held === 0 || agent.counters.captured === capturedAtLastExitFlush) return;
+    if (!agent.active || agent.held === 0 || agent.counters.captured === capturedAtLastExitFlush) return;
     capturedAtLastExitFlush = agent.counters.captured;
     debug(`exit: delivering ${agent.held} queued events`);
     void flushWithin(agent, EXIT_FLUSH_DEADLINE_MS);
@@ -36,7 +36,7 @@ export function installLifecycle(agent: Flushable): void {
       if (process.listenerCount(signal) > 1) return; // the app handles it; beforeExit may still flush
       process.removeListener(signal, onSignal);
       const reraise = () => process.kill(process.pid, signal);
-      if (!agent.options || agent.held === 0) return reraise();
+      if (!agent.active || agent.held === 0) return reraise();
       debug(`${signal}: delivering ${agent.held} queued events before exit`);
       // A second signal during the flush finds no listener and ends the process at once.
       flushWithin(agent, EXIT_FLUSH_DEADLINE_MS).then(reraise, reraise);

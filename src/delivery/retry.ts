@@ -22,11 +22,13 @@ export function isRetryable(err: unknown): boolean {
  * process alive on their own.
  */
 export function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolicy, onRetry: () => void, signal?: AbortSignal): Promise<T> {
+  let lastError: unknown;
   return pRetry(
     async () => {
       try {
         return await attempt();
       } catch (err) {
+        lastError = err;
         if (!isRetryable(err) || signal?.aborted) throw new AbortError(err as Error);
         throw err;
       }
@@ -46,6 +48,8 @@ export function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolicy, onR
       },
     },
   ).catch((err) => {
+    // Aborted by the deadline: the collector's own failure says more than "aborted".
+    if (signal?.aborted && lastError instanceof CollectorError) throw lastError;
     throw err instanceof AbortError ? err.originalError : err;
   });
 }

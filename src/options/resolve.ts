@@ -18,7 +18,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): MoesifOptions {
     if (!spec.env) continue;
     const raw = env[spec.env];
     if (raw === undefined || raw.trim() === '') continue;
-    out[name] = parseEnvValue(name, spec.env, spec.kind, raw.trim());
+    out[name] = checkValue(name, `env ${spec.env}`, spec.kind, parseEnvValue(name, spec.env, spec.kind, raw.trim()));
   }
   return out as MoesifOptions;
 }

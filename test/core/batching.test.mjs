@@ -2,7 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestCollector } from '../support/collector.mjs';
-import { startApp, request, echoJson } from '../support/app.mjs';
+import { startApp, request, echoJson, capturedAtLeast } from '../support/app.mjs';
 import { enable, stats, flush } from '../../dist/index.mjs';
 import { readFileSync } from 'node:fs';
 
@@ -100,6 +100,7 @@ test('stats() counts what was captured and sent; flush() delivers at once', asyn
   const before = collector.events.length;
   await request(`${app.url}/s1`);
   await request(`${app.url}/s2`);
+  await capturedAtLeast(stats, s0.captured, 2);
   assert.equal(stats().queued, 2);
   await flush();
   assert.equal(collector.events.length, before + 2);

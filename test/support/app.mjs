@@ -45,3 +45,15 @@ export const echoJson = async (req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(Buffer.concat(chunks).length ? Buffer.concat(chunks) : '{"ok":true}');
 };
+
+/**
+ * Waits until the agent has captured `count` more exchanges than `since`: the server's response
+ * 'finish' can come a moment after the client has read the whole response.
+ */
+export async function capturedAtLeast(stats, since, count = 1, timeoutMs = 5_000) {
+  const deadline = performance.now() + timeoutMs;
+  while (stats().captured < since + count) {
+    if (performance.now() > deadline) throw new Error(`captured ${stats().captured - since} of ${count}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}

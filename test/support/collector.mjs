@@ -3,7 +3,7 @@ import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { once } from 'node:events';
 
-export async function startTestCollector({ config = { sample_rate: 100 }, configEtag = 'etag-1' } = {}) {
+export async function startTestCollector({ config = { sample_rate: 100 }, configEtag = 'etag-1', port = 0 } = {}) {
   const state = {
     requests: [], // every request: { method, path, headers, body }
     batches: [], // decoded event batches, in order of arrival (2xx answered only)
@@ -56,9 +56,9 @@ export async function startTestCollector({ config = { sample_rate: 100 }, config
   function wake() {
     for (const w of state.waiters.splice(0)) w();
   }
-  server.listen(0, '127.0.0.1');
+  server.listen(port, '127.0.0.1');
   await once(server, 'listening');
-  const { port } = server.address();
+  port = server.address().port;
   const collector = {
     state,
     url: `http://127.0.0.1:${port}`,
@@ -68,9 +68,9 @@ export async function startTestCollector({ config = { sample_rate: 100 }, config
     },
     /** Resolves when predicate(collector) is true; rejects after timeoutMs. */
     async waitFor(predicate, timeoutMs = 10_000, what = 'collector condition') {
-      const deadline = Date.now() + timeoutMs;
+      const deadline = performance.now() + timeoutMs; // not Date: tests may mock it
       while (!predicate(collector)) {
-        const left = deadline - Date.now();
+        const left = deadline - performance.now();
         if (left <= 0) throw new Error(`timed out waiting for ${what}; events so far: ${JSON.stringify(collector.events).slice(0, 2000)}`);
         await new Promise((resolve) => {
           const t = setTimeout(resolve, Math.min(left, 200));

@@ -1,0 +1,162 @@
+// Delivery under collector faults: 5xx then recovery, 429 with Retry-After, connection refused,
+// 4xx rejections, and the queue bounds with a dead collector (SPEC §6). In-process, real sockets.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startTestCollector } from '../support/collector.mjs';
+import { startApp, request, capturedAtLeast } from '../support/app.mjs';
+import { enable, stats, flush } from '../../dist/index.mjs';
+
+const app = await startApp((req, res) => {
+  req.resume();
+  req.on('end', () => res.end('ok'));
+});
+after(() => app.close());
+
+/** Each request gets a unique path so events can be counted exactly. */
+let seq = 0;
+async function hit(n, body) {
+  const paths = [];
+  const since = stats().captured;
+  for (let i = 0; i < n; i++) {
+    const path = `/e/${++seq}`;
+    paths.push(path);
+    await request(app.url + path, body ? { method: 'POST', body } : {});
+  }
+  await capturedAtLeast(stats, since, n);
+  return paths;
+}
+function countOnce(collector, paths) {
+  const seen = new Map();
+  for (const e of collector.events) {
+    const p = new URL(e.request.uri).pathname;
+    seen.set(p, (seen.get(p) ?? 0) + 1);
+  }
+  return paths.map((p) => seen.get(p) ?? 0);
+}
+
+async function freePort() {
+  const s = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => s.once('listening', r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function captureStderr() {
+  const lines = [];
+  const original = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (chunk, ...rest) => {
+    lines.push(String(chunk));
+    return original(chunk, ...rest);
+  };
+  return { lines, restore: () => (process.stderr.write = original) };
+}
+
+test('500s then recovery: every event arrives exactly once, retries counted', async () => {
+  const collector = await startTestCollector();
+  try {
+    collector.state.script.push({ status: 500 }, { status: 503 });
+    enable({ applicationId: 'f', baseUri: collector.url, batchSize: 5, batchMaxTime: 50 });
+    const r0 = stats().retries;
+    const paths = await hit(5);
+    await collector.waitFor((c) => countOnce(c, paths).every((n) => n === 1), 10_000, 'all 5 events');
+    assert.deepEqual(countOnce(collector, paths), [1, 1, 1, 1, 1]);
+    assert.ok(stats().retries - r0 >= 2, 'two retries counted');
+  } finally {
+    await collector.close();
+  }
+});
+
+test('429 with Retry-After is honoured before the next try', async () => {
+  const collector = await startTestCollector();
+  try {
+    collector.state.script.push({ status: 429, headers: { 'retry-after': '1' } });
+    enable({ applicationId: 'f', baseUri: collector.url, batchSize: 1, batchMaxTime: 50 });
+    const paths = await hit(1);
+    const t0 = Date.now();
+    await collector.waitFor((c) => countOnce(c, paths)[0] === 1, 10_000, 'the event after 429');
+    const attempts = collector.state.requests.filter((r) => r.path === '/v1/events/batch');
+    assert.equal(attempts.length, 2);
+    assert.ok(Date.now() - t0 >= 900, `retried after ${Date.now() - t0} ms, Retry-After was 1 s`);
+  } finally {
+    await collector.close();
+  }
+});
+
+test('connection refused, then the collector comes up: nothing lost', async () => {
+  const port = await freePort();
+  enable({ applicationId: 'f', baseUri: `http://127.0.0.1:${port}`, batchSize: 3, batchMaxTime: 50 });
+  const paths = await hit(6);
+  await new Promise((r) => setTimeout(r, 300)); // let the first tries fail against the closed port
+  assert.equal(stats().queued > 0 || stats().sent === 0, true);
+  const collector = await startTestCollector({ port });
+  try {
+    await flush();
+    await collector.waitFor((c) => countOnce(c, paths).every((n) => n === 1), 15_000, 'events after recovery');
+    assert.deepEqual(countOnce(collector, paths), [1, 1, 1, 1, 1, 1]);
+  } finally {
+    await collector.close();
+  }
+});
+
+test('400: the batch is dropped, counted, and one warning line printed per status', async () => {
+  const collector = await startTestCollector();
+  const err = captureStderr();
+  try {
+    collector.state.script.push({ status: 400, body: 'bad batch' }, { status: 400, body: 'bad batch' });
+    enable({ applicationId: 'f', baseUri: collector.url, batchSize: 2, batchMaxTime: 50 });
+    await flush();
+    const before = stats().dropped.rejected ?? 0;
+    await hit(4);
+    await flush();
+    await collector.waitFor(() => (stats().dropped.rejected ?? 0) - before === 4, 5_000, '4 rejected');
+    const warnings = err.lines.filter((l) => l.includes('answered 400'));
+    assert.equal(warnings.length, 1, warnings.join(''));
+    assert.match(warnings[0], /^\[moesif\] collector answered 400 to POST \/v1\/events\/batch: bad batch; 2 events dropped/);
+    assert.equal(collector.state.requests.filter((r) => r.path === '/v1/events/batch').length, 2, 'no retry of a 400');
+  } finally {
+    err.restore();
+    await collector.close();
+  }
+});
+
+test('413: the batch is split and retried, not dropped', async () => {
+  const collector = await startTestCollector();
+  try {
+    collector.state.script.push({ status: 413 });
+    enable({ applicationId: 'f', baseUri: collector.url, batchSize: 4, batchMaxTime: 50 });
+    const paths = await hit(4);
+    await collector.waitFor((c) => countOnce(c, paths).every((n) => n === 1), 10_000, 'split batches');
+    assert.deepEqual(collector.state.batches.slice(-2).map((b) => b.length), [2, 2]);
+  } finally {
+    await collector.close();
+  }
+});
+
+test('dead collector and 10x the queue bound: held events stay within eventQueueSize, the rest counted', async () => {
+  const port = await freePort();
+  enable({ applicationId: 'f', baseUri: `http://127.0.0.1:${port}`, batchSize: 10, batchMaxTime: 20, eventQueueSize: 40 });
+  const before = stats();
+  await hit(400);
+  const after = stats();
+  assert.equal(after.captured - before.captured, 400);
+  assert.ok(after.queued <= 40, `queued ${after.queued}`);
+  const dropped = (after.dropped.queue_full ?? 0) - (before.dropped.queue_full ?? 0);
+  assert.ok(dropped >= 360 - 30, `dropped ${dropped}`); // up to 3 batches may be on the wire
+  assert.ok(dropped <= 360);
+});
+
+test('dead collector and 10x maxQueueBytes of bodies: held bytes stay bounded', async () => {
+  const port = await freePort();
+  const body = Buffer.alloc(10_000, 'a');
+  enable({ applicationId: 'f', baseUri: `http://127.0.0.1:${port}`, batchSize: 1000, batchMaxTime: 60_000, eventQueueSize: 100000, maxQueueBytes: 200_000 });
+  const before = stats();
+  const heap0 = process.memoryUsage().heapUsed;
+  await hit(200, body); // ~2.1 MB offered
+  const after = stats();
+  const held = after.queued - before.queued;
+  assert.ok(held > 5 && held <= 20, `held ${held} events of ~10.5 KB under a 200 KB bound`);
+  assert.ok((after.dropped.queue_bytes ?? 0) - (before.dropped.queue_bytes ?? 0) >= 180);
+  assert.ok(process.memoryUsage().heapUsed - heap0 < 20e6, 'heap did not grow with the offered load');
+});
