@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -13,17 +13,18 @@ export default defineConfig([
     target: 'node20',
     platform: 'node',
     sourcemap: true,
-    clean: true,
+    clean: false, // the build script empties dist first (two configs must not clean each other)
     define,
     // p-retry is ESM-only; bundling it keeps the CJS build loadable on every Node 20.x.
     noExternal: ['p-retry', 'is-network-error'],
   },
-  ...(existsSync('src/cli.ts') ? [{
+  {
     entry: { cli: 'src/cli.ts' },
     format: ['cjs'],
     target: 'node20',
     platform: 'node',
     sourcemap: true,
     clean: false,
-  }] : []),
+    define,
+  },
 ]);

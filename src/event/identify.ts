@@ -36,10 +36,12 @@ export function claimFromJwt(token: string, claimPath: string): string | undefin
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
   if (first <= 0 || second === -1) return undefined;
+  // 'base64url' also accepts padding and plain base64's + and /.
+  const json = Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8');
+  if (json.charCodeAt(0) !== 123 /* { */) return undefined; // not a JWT: skip the costly throw
   let payload: unknown;
   try {
-    // 'base64url' also accepts padding and plain base64's + and /.
-    payload = JSON.parse(Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8'));
+    payload = JSON.parse(json);
   } catch {
     return undefined;
   }

@@ -4,12 +4,11 @@ import type { EventHeaders } from './types.js';
 export const REDACTED = '<redacted>';
 
 const SENSITIVE_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key']);
-const SENSITIVE_WORDS = ['password', 'passwd', 'secret', 'token', 'api_key', 'apikey', 'api-key'];
+/** Key names whose values are secrets: password, passwd, secret, token, api_key, apikey, api-key. */
+const SENSITIVE_KEY = /passw(?:or)?d|secret|token|api[_-]?key/i;
 
 export function isSensitiveKey(key: string): boolean {
-  const lower = key.toLowerCase();
-  for (const word of SENSITIVE_WORDS) if (lower.includes(word)) return true;
-  return false;
+  return SENSITIVE_KEY.test(key);
 }
 
 /** Replaces credential header values in place; extra names (the authorization headers in use) count too. */

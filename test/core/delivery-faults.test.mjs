@@ -56,8 +56,9 @@ function captureStderr() {
 test('500s then recovery: every event arrives exactly once, retries counted', async () => {
   const collector = await startTestCollector();
   try {
-    collector.state.script.push({ status: 500 }, { status: 503 });
     enable({ applicationId: 'f', baseUri: collector.url, batchSize: 5, batchMaxTime: 50 });
+    await flush();
+    collector.state.script.push({ status: 500 }, { status: 503 });
     const r0 = stats().retries;
     const paths = await hit(5);
     await collector.waitFor((c) => countOnce(c, paths).every((n) => n === 1), 10_000, 'all 5 events');
@@ -71,12 +72,13 @@ test('500s then recovery: every event arrives exactly once, retries counted', as
 test('429 with Retry-After is honoured before the next try', async () => {
   const collector = await startTestCollector();
   try {
-    collector.state.script.push({ status: 429, headers: { 'retry-after': '1' } });
     enable({ applicationId: 'f', baseUri: collector.url, batchSize: 1, batchMaxTime: 50 });
+    await flush(); // nothing of earlier tests may reach this collector's script
+    collector.state.script.push({ status: 429, headers: { 'retry-after': '1' } });
     const paths = await hit(1);
     const t0 = Date.now();
     await collector.waitFor((c) => countOnce(c, paths)[0] === 1, 10_000, 'the event after 429');
-    const attempts = collector.state.requests.filter((r) => r.path === '/v1/events/batch');
+    const attempts = collector.state.requests.filter((r) => r.path === '/v1/events/batch' && JSON.stringify(r.body).includes(`${paths[0]}"`));
     assert.equal(attempts.length, 2);
     assert.ok(Date.now() - t0 >= 900, `retried after ${Date.now() - t0} ms, Retry-After was 1 s`);
   } finally {
@@ -89,7 +91,6 @@ test('connection refused, then the collector comes up: nothing lost', async () =
   enable({ applicationId: 'f', baseUri: `http://127.0.0.1:${port}`, batchSize: 3, batchMaxTime: 50 });
   const paths = await hit(6);
   await new Promise((r) => setTimeout(r, 300)); // let the first tries fail against the closed port
-  assert.equal(stats().queued > 0 || stats().sent === 0, true);
   const collector = await startTestCollector({ port });
   try {
     await flush();
@@ -100,22 +101,26 @@ test('connection refused, then the collector comes up: nothing lost', async () =
   }
 });
 
-test('400: the batch is dropped, counted, and one warning line printed per status', async () => {
+test('400: the batch is dropped, counted, never retried, and one warning line printed per status', async () => {
   const collector = await startTestCollector();
   const err = captureStderr();
   try {
-    collector.state.script.push({ status: 400, body: 'bad batch' }, { status: 400, body: 'bad batch' });
     enable({ applicationId: 'f', baseUri: collector.url, batchSize: 2, batchMaxTime: 50 });
     await flush();
+    for (let i = 0; i < 8; i++) collector.state.script.push({ status: 400, body: 'bad batch' });
     const before = stats().dropped.rejected ?? 0;
-    await hit(4);
+    const paths = await hit(4);
     await flush();
     await collector.waitFor(() => (stats().dropped.rejected ?? 0) - before === 4, 5_000, '4 rejected');
     const warnings = err.lines.filter((l) => l.includes('answered 400'));
     assert.equal(warnings.length, 1, warnings.join(''));
-    assert.match(warnings[0], /^\[moesif\] collector answered 400 to POST \/v1\/events\/batch: bad batch; 2 events dropped/);
-    assert.equal(collector.state.requests.filter((r) => r.path === '/v1/events/batch').length, 2, 'no retry of a 400');
+    assert.match(warnings[0], /^\[moesif\] collector answered 400 to POST \/v1\/events\/batch: bad batch; \d events dropped/);
+    const attempts = collector.state.requests.filter((r) => r.path === '/v1/events/batch');
+    for (const path of paths) {
+      assert.equal(attempts.filter((r) => JSON.stringify(r.body).includes(`${path}"`)).length, 1, `${path} sent once, not retried`);
+    }
   } finally {
+    collector.state.script.length = 0;
     err.restore();
     await collector.close();
   }
@@ -124,11 +129,12 @@ test('400: the batch is dropped, counted, and one warning line printed per statu
 test('413: the batch is split and retried, not dropped', async () => {
   const collector = await startTestCollector();
   try {
+    enable({ applicationId: 'f', baseUri: collector.url, batchSize: 4, batchMaxTime: 60_000 });
+    await flush();
     collector.state.script.push({ status: 413 });
-    enable({ applicationId: 'f', baseUri: collector.url, batchSize: 4, batchMaxTime: 50 });
     const paths = await hit(4);
     await collector.waitFor((c) => countOnce(c, paths).every((n) => n === 1), 10_000, 'split batches');
-    assert.deepEqual(collector.state.batches.slice(-2).map((b) => b.length), [2, 2]);
+    assert.deepEqual(collector.state.batches.map((b) => b.length), [2, 2]);
   } finally {
     await collector.close();
   }

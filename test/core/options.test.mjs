@@ -52,6 +52,12 @@ test('config module in the working directory beats env, and gives hooks to the p
   assert.equal(event.user_id, 'file-user');
 });
 
+test('an ESM config module with top-level await still configures the preload', async () => {
+  const cwd = configDir('moesif.config.mjs', `const v = await Promise.resolve('from-tla');\nexport default { apiVersion: v };\n`);
+  const event = await oneEvent(PLAIN, { cwd });
+  assert.equal(event.request.api_version, 'from-tla');
+});
+
 test('a CJS config module named by MOESIF_CONFIG, with the --require preload', async () => {
   const dir = configDir('custom.cjs', `module.exports = { apiVersion: 'from-cjs', getMetadata: () => ({ via: 'cjs' }) };\n`);
   const event = await oneEvent(PLAIN, { preload: 'require', env: { MOESIF_CONFIG: join(dir, 'custom.cjs') } });
