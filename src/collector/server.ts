@@ -274,6 +274,8 @@ export function createCollectorServer(opts: CollectorServerOptions): { server: h
       json(res, status, { error: message }, headers);
     });
   });
+  // Run in the same process as an agent (the demo, tests), the collector is not the app: not captured.
+  (server as unknown as Record<symbol, boolean>)[Symbol.for('moesif.ignoreServer')] = true;
   // Agents keep connections open; let a restart not wait on them.
   server.keepAliveTimeout = 5_000;
 
