@@ -2,6 +2,7 @@
 // outgoing capture on, a scripted mix of traffic, and a table of what the collector received.
 //   npm run demo            runs, prints, exits
 //   npm run demo -- --keep  leaves the collector and its viewer up (Ctrl-C to stop)
+//   npm run demo -- --data DIR   stores the events in DIR (default .moesif-data/demo)
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -10,9 +11,11 @@ import { join, relative } from 'node:path';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const keep = process.argv.includes('--keep');
+const dataFlag = process.argv.indexOf('--data');
+const dataDir = dataFlag !== -1 ? process.argv[dataFlag + 1] : join(ROOT, '.moesif-data', 'demo');
 const { startCollector } = createRequire(import.meta.url)('../dist/cli.js');
 
-const collector = await startCollector({ port: 0, dataDir: join(ROOT, '.moesif-data', 'demo'), quiet: true });
+const collector = await startCollector({ port: 0, dataDir, quiet: true });
 const startedAt = Date.now();
 
 // The upstream service the demo calls out to (plays a third-party API; not under the agent).
