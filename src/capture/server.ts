@@ -1,20 +1,27 @@
 import { subscribe } from 'node:diagnostics_channel';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import shimmer from 'shimmer';
 import { runHook } from '../event/hooks.js';
 import type { CapturedBody, Exchange } from '../event/types.js';
 import { debugOnce } from '../log.js';
 import { newBody } from './body-tap.js';
+import { frameworkView, installFrameworkHooks, userIdOf, wrapLoadedFrameworks } from './frameworks.js';
 import type { CaptureSink } from './sink.js';
 import { installStreamTaps, TAP, type BodyTarget } from './stream-taps.js';
 
 /**
- * Incoming requests of every node:http/https server (and so Express, Fastify, Koa, Nest…), from
- * Node's own diagnostics channels: request start opens the capture, response finish closes it,
- * and the response's close catches requests that never finish (client gone). Each subscriber is
- * contained: a throw in a channel subscriber would crash the app.
+ * Incoming requests of every node:http/https server (and so Express, Fastify, Koa, Hapi, Nest…),
+ * from Node's own diagnostics channels: request start opens the capture, response finish closes
+ * it, and the response's close catches requests that never finish (client gone). Each subscriber
+ * is contained: a throw in a channel subscriber would crash the app.
+ *
+ * The request path only records references and times; hooks run at finish with the framework's
+ * own objects, and the event is assembled later, in the batcher.
  */
 const STATE = Symbol.for('moesif.incoming');
+/** Left on the response by governance (src/governance/gate.ts) when a rule blocked the request. */
+const BLOCKED_BY = Symbol.for('moesif.blockedBy');
 const TRANSACTION_HEADER = 'x-moesif-transaction-id';
 /** A server carrying this symbol (true) is not captured: the local collector marks its own. */
 export const IGNORE_SERVER = Symbol.for('moesif.ignoreServer');
@@ -25,22 +32,90 @@ interface IncomingState {
   startTime: number;
   /** req.url as it arrived, before routers rewrite it. */
   url: string;
-  requestBody: CapturedBody | undefined;
-  responseBody: CapturedBody | undefined;
+  /** The peer, read at start: after an abort the socket no longer knows it. */
+  remoteAddress: string | undefined;
+  requestTap: BodyTarget | undefined;
+  responseTap: BodyTarget | undefined;
   transactionId: string | undefined;
   done: boolean;
 }
 
 let sink: CaptureSink | undefined;
 let installed = false;
+/** Servers that have had a request: frameworks are looked for once per server. */
+const seenServers = new WeakSet<object>();
 
 export function installIncomingCapture(target: CaptureSink): void {
   sink = target;
   if (installed) return;
   installed = true;
   installStreamTaps();
+  installFrameworkHooks();
+  installTransactionHeader();
   subscribe('http.server.request.start', onRequestStart);
   subscribe('http.server.response.finish', onResponseFinish);
+}
+
+/** A transaction id taken from the request must be a plain token to be echoed in the response. */
+const SAFE_ID = /^[\x21-\x7e]{1,256}$/;
+const TRANSACTION_NAME = 'X-Moesif-Transaction-Id';
+/** Node's own header map of an OutgoingMessage (found on the first response); null: not usable. */
+let outHeaders: symbol | null | undefined;
+
+/**
+ * res.setHeader without its validation (name and value are known-good here): writes the entry
+ * into Node's header map the way setHeader does, which saves a microsecond or so per request.
+ * Checked once against getHeader(); any surprise and it is res.setHeader from then on.
+ */
+function setTransactionHeader(res: ServerResponse, id: string): void {
+  const r = res as any;
+  if (outHeaders === undefined) {
+    outHeaders = Object.getOwnPropertySymbols(res).find((s) => s.description === 'kOutHeaders') ?? null;
+    if (outHeaders !== null) {
+      const map = r[outHeaders];
+      if (map === null || (typeof map === 'object' && !(TRANSACTION_HEADER in map))) {
+        putHeader(r, outHeaders, id);
+        if (res.getHeader(TRANSACTION_HEADER) === id && res.getHeaderNames().includes(TRANSACTION_HEADER)) return;
+      }
+      outHeaders = null;
+    }
+  }
+  if (outHeaders !== null && !r._header) {
+    putHeader(r, outHeaders, id);
+    return;
+  }
+  res.setHeader(TRANSACTION_NAME, id);
+}
+
+function putHeader(r: any, key: symbol, id: string): void {
+  let map = r[key];
+  if (map === null || map === undefined) r[key] = map = Object.create(null);
+  map[TRANSACTION_HEADER] = [TRANSACTION_NAME, id];
+}
+
+/**
+ * The transaction id is set at request start (so the app can read it) and again as the headers
+ * are written, if it is gone by then: error handlers (Koa's, for one) clear every header first.
+ * Every response's headers pass through writeHead (explicit, or implicit from write/end).
+ */
+function installTransactionHeader(): void {
+  const marker = Symbol.for('moesif.writeHead');
+  const proto = ServerResponse.prototype as any;
+  if (proto[marker]) return;
+  Object.defineProperty(proto, marker, { value: true });
+  shimmer.wrap(proto, 'writeHead', (original: (...args: any[]) => any) =>
+    function writeHead(this: any) {
+      const state: IncomingState | undefined = this[STATE];
+      if (state !== undefined && state.transactionId !== undefined && !state.done) {
+        try {
+          if (!this.headersSent && this.getHeader(TRANSACTION_HEADER) === undefined) this.setHeader(TRANSACTION_NAME, state.transactionId);
+        } catch {
+          /* never reach the app */
+        }
+      }
+      return original.apply(this, arguments as any);
+    },
+  );
 }
 
 function onRequestStart(message: unknown): void {
@@ -48,28 +123,38 @@ function onRequestStart(message: unknown): void {
     const options = sink?.options;
     if (!options) return;
     const { request: req, response: res, server } = message as { request: IncomingMessage; response: ServerResponse; server?: any };
-    if (server?.[IGNORE_SERVER] === true) return;
+    if (server) {
+      if (server[IGNORE_SERVER] === true) return;
+      if (!seenServers.has(server)) {
+        seenServers.add(server);
+        wrapLoadedFrameworks();
+      }
+    }
+    let requestTap: BodyTarget | undefined;
+    let responseTap: BodyTarget | undefined;
+    if (options.logBody) {
+      requestTap = { body: newBody(), limit: options.requestMaxBodySize, ending: false };
+      responseTap = { body: newBody(), limit: options.responseMaxBodySize, ending: false };
+      (req as any)[TAP] = requestTap;
+      (res as any)[TAP] = responseTap;
+    }
+    let transactionId: string | undefined;
+    if (!options.disableTransactionId) {
+      const given = req.headers[TRANSACTION_HEADER];
+      transactionId = typeof given === 'string' && SAFE_ID.test(given) ? given : randomUUID();
+      setTransactionHeader(res, transactionId);
+    }
     const state: IncomingState = {
       startTime: Date.now(),
       url: req.url ?? '/',
-      requestBody: undefined,
-      responseBody: undefined,
-      transactionId: undefined,
+      remoteAddress: req.socket?.remoteAddress,
+      requestTap,
+      responseTap,
+      transactionId,
       done: false,
     };
-    if (options.logBody) {
-      state.requestBody = newBody();
-      state.responseBody = newBody();
-      (req as any)[TAP] = { body: state.requestBody, limit: options.requestMaxBodySize } satisfies BodyTarget;
-      (res as any)[TAP] = { body: state.responseBody, limit: options.responseMaxBodySize } satisfies BodyTarget;
-    }
-    if (!options.disableTransactionId) {
-      const given = req.headers[TRANSACTION_HEADER];
-      state.transactionId = typeof given === 'string' && given !== '' ? given : randomUUID();
-      res.setHeader('X-Moesif-Transaction-Id', state.transactionId);
-    }
     (res as any)[STATE] = state;
-    res.once('close', onResponseClose);
+    res.on('close', onResponseClose);
   } catch (err) {
     debugOnce('incoming:start', `incoming capture failed at request start: ${(err as Error).message}`);
   }
@@ -96,13 +181,40 @@ function finish(req: IncomingMessage, res: ServerResponse, aborted: boolean): vo
   const state: IncomingState | undefined = (res as any)[STATE];
   if (!state || state.done) return;
   state.done = true;
-  (req as any)[TAP] = undefined;
+  const endTime = Date.now();
   (res as any)[TAP] = undefined;
+  // A response sent before the request body fully arrived, while the app still reads it (piping
+  // it somewhere, say): the tap sees the rest as it comes, so the event waits for the request's
+  // end. An app that never read it: Node drops the rest unread right after this (req._dump(),
+  // and its parser pushes nothing more), so the event holds what arrived before the response.
+  const r = req as any;
+  const willDump = !r._consuming && !r._readableState?.resumeScheduled;
+  if (!aborted && state.requestTap !== undefined && !req.complete && !req.destroyed && !willDump) {
+    let recorded = false;
+    const later = () => {
+      if (recorded) return;
+      recorded = true;
+      try {
+        record(req, res, state, endTime, false);
+      } catch (err) {
+        debugOnce('incoming:finish', `incoming capture failed at request end: ${(err as Error).message}`);
+      }
+    };
+    req.once('end', later);
+    req.once('close', later);
+    return;
+  }
+  record(req, res, state, endTime, aborted);
+}
+
+function record(req: IncomingMessage, res: ServerResponse, state: IncomingState, endTime: number, aborted: boolean): void {
+  (req as any)[TAP] = undefined;
   const options = sink?.options;
   if (!options) return;
-  const r = req as IncomingMessage & Record<string, any>;
-  const s = res as ServerResponse & Record<string, any>;
-  if (runHook('skip', options.skip, r, s) === true) return;
+  const view = frameworkView(req, res);
+  const hookReq = view.req;
+  const hookRes = view.res;
+  if (options.skip && runHook('skip', options.skip, hookReq, hookRes) === true) return;
 
   const headers = req.headers;
   const forwardedProto = headers['x-forwarded-proto'];
@@ -118,25 +230,25 @@ function finish(req: IncomingMessage, res: ServerResponse, aborted: boolean): vo
   if (state.transactionId && headers[TRANSACTION_HEADER] === undefined) {
     requestHeaders = requestHeaders.concat('x-moesif-transaction-id', state.transactionId);
   }
-  const user = r.user as Record<string, unknown> | undefined;
   const exchange: Exchange = {
     direction: 'Incoming',
     startTime: state.startTime,
-    endTime: Date.now(),
+    endTime,
     method: req.method ?? 'GET',
     url: `${scheme}://${host}${state.url}`,
     requestHeaders,
-    requestBody: state.requestBody,
+    requestBody: state.requestTap?.body,
     status: aborted ? CLIENT_CLOSED_STATUS : res.statusCode,
     // The header block as written to the wire holds writeHead()'s headers too.
-    responseHeaders: (s._header as string | null) || (res.getHeaders() as Exchange['responseHeaders']),
-    responseBody: state.responseBody,
-    remoteAddress: req.socket?.remoteAddress,
-    userId: runHook('identifyUser', options.identifyUser, r, s) ?? (user && typeof user === 'object' ? (user.id ?? user.sub) : undefined),
-    companyId: runHook('identifyCompany', options.identifyCompany, r, s),
-    sessionToken: runHook('getSessionToken', options.getSessionToken, r, s) ?? r.sessionID ?? r.session?.id,
-    metadata: runHook('getMetadata', options.getMetadata, r, s),
-    apiVersion: runHook('getApiVersion', options.getApiVersion, r, s),
+    responseHeaders: ((res as any)._header as string | null) || (res.getHeaders() as Exchange['responseHeaders']),
+    responseBody: state.responseTap?.body,
+    remoteAddress: state.remoteAddress,
+    userId: (options.identifyUser && runHook('identifyUser', options.identifyUser, hookReq, hookRes)) ?? userIdOf(view.user),
+    companyId: options.identifyCompany && runHook('identifyCompany', options.identifyCompany, hookReq, hookRes),
+    sessionToken: (options.getSessionToken && runHook('getSessionToken', options.getSessionToken, hookReq, hookRes)) ?? view.session,
+    metadata: options.getMetadata && runHook('getMetadata', options.getMetadata, hookReq, hookRes),
+    apiVersion: options.getApiVersion && runHook('getApiVersion', options.getApiVersion, hookReq, hookRes),
+    blockedBy: (res as any)[BLOCKED_BY],
     requestLimit: options.requestMaxBodySize,
     responseLimit: options.responseMaxBodySize,
   };

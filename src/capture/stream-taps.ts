@@ -16,6 +16,8 @@ export interface BodyTarget {
   limit: number;
   /** Set while end() runs, so a write() that end() makes inside Node is not counted twice. */
   ending?: boolean;
+  /** Called with the message when its parser pushes the end (the last byte arrived), read or not. */
+  onEnd?: (message: any) => void;
 }
 
 const PATCHED = Symbol.for('moesif.streamTaps');
@@ -30,7 +32,10 @@ export function installStreamTaps(): void {
   shimmer.wrap(IncomingMessage.prototype as any, 'push', (original: (chunk: any, encoding?: any) => boolean) =>
     function push(this: any, chunk: any, encoding?: any) {
       const target: BodyTarget | undefined = this[TAP];
-      if (target !== undefined && chunk !== null) tapChunk(target.body, chunk, encoding, target.limit);
+      if (target !== undefined) {
+        if (chunk !== null) tapChunk(target.body, chunk, encoding, target.limit);
+        else if (target.onEnd !== undefined) target.onEnd(this);
+      }
       return original.apply(this, arguments as any);
     },
   );

@@ -22,7 +22,7 @@ export function encodeBody(
     transfer_encoding: 'json' as const,
   };
   if (captured.truncated) return marker;
-  let bytes = captured.chunks.length === 1 ? captured.chunks[0]! : Buffer.concat(captured.chunks, captured.size);
+  let bytes = joinChunks(captured.chunks, captured.size);
   const encoding = headerString(headers['content-encoding']).toLowerCase();
   if (encoding && encoding !== 'identity') {
     const decoded = decompress(bytes, encoding, limit);
@@ -77,4 +77,16 @@ function decompress(bytes: Buffer, encoding: string, limit: number): Buffer | 't
 
 function isTooLarge(err: unknown): boolean {
   return (err as NodeJS.ErrnoException)?.code === 'ERR_BUFFER_TOO_LARGE' || (err as RangeError) instanceof RangeError;
+}
+
+/** The kept bytes as one Buffer (a string chunk is UTF-8 text, as the capture kept it). */
+export function joinChunks(chunks: ReadonlyArray<Buffer | string>, size: number): Buffer {
+  if (chunks.length === 1) {
+    const only = chunks[0]!;
+    return typeof only === 'string' ? Buffer.from(only, 'utf8') : only;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const c of chunks) at += typeof c === 'string' ? out.write(c, at, 'utf8') : c.copy(out, at);
+  return at === size ? out : out.subarray(0, at);
 }

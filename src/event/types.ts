@@ -31,8 +31,11 @@ export interface EventModel {
 
 /** A body as the capture saw it: bounded raw bytes, decoded later off the request path. */
 export interface CapturedBody {
-  /** Chunks as observed, at most the limit in total. Joined once, in the batcher. */
-  chunks: Buffer[];
+  /**
+   * Chunks as observed, at most the limit in total; a string is UTF-8 text the app wrote, kept
+   * as it was (not encoded on the request path). Joined once, in the batcher.
+   */
+  chunks: Array<Buffer | string>;
   /** Bytes kept in chunks. */
   size: number;
   /** Bytes seen in all (may exceed size). */
