@@ -10,12 +10,23 @@ export default defineConfig([
     entry: { index: 'src/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
+    shims: true, // __dirname in the ESM build (the serializer thread's file is found beside it)
     target: 'node20',
     platform: 'node',
     sourcemap: true,
     clean: false, // the build script empties dist first (two configs must not clean each other)
     define,
     // p-retry is ESM-only; bundling it keeps the CJS build loadable on every Node 20.x.
+    noExternal: ['p-retry', 'is-network-error'],
+  },
+  {
+    // The serializer thread's entry, loaded by path from either build.
+    entry: { 'serializer-worker': 'src/delivery/serializer-worker.ts' },
+    format: ['cjs'],
+    target: 'node20',
+    platform: 'node',
+    clean: false,
+    define,
     noExternal: ['p-retry', 'is-network-error'],
   },
   {

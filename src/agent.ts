@@ -1,11 +1,12 @@
-import { buildEvent } from './event/build.js';
 import { isThenable } from './event/hooks.js';
 import type { Exchange } from './event/types.js';
 import { Batcher } from './delivery/batcher.js';
 import { InvalidEntityError, sendEntities, type EntityKind } from './delivery/entities.js';
 import { RemoteConfig } from './delivery/remote-config.js';
-import { Counters, type DropReason, type Stats } from './delivery/stats.js';
+import { Counters, type Stats } from './delivery/stats.js';
 import { Transport } from './delivery/transport.js';
+import { Serializer } from './delivery/serializer.js';
+import type { SerializeContext } from './delivery/serialize-event.js';
 import { installIncomingCapture } from './capture/server.js';
 import type { CaptureSink } from './capture/sink.js';
 import { debug, setDebug, warnOnce } from './log.js';
@@ -32,13 +33,15 @@ export class Agent implements CaptureSink {
   private transport: Transport | undefined;
   private transportKey = '';
   private authHeaders: string[] = [];
-  private readonly remoteConfig = new RemoteConfig(() => this.requireTransport());
+  private readonly remoteConfig = new RemoteConfig(() => this.requireTransport(), (config) => this.serializer.sampling(config));
+  /** Event assembly, on a worker thread where it can be. */
+  private readonly serializer = new Serializer(() => this.serializeContext());
   private readonly batcher = new Batcher(
     { batchSize: 25, batchMaxTime: 2000, eventQueueSize: 1_000_000, maxQueueBytes: 64 * 1024 * 1024 },
     {
       transport: () => this.requireTransport(),
       counters: this.counters,
-      serialize: (exchange) => this.serialize(exchange),
+      serialize: (exchanges) => this.serializer.serialize(exchanges),
       onAnswer: (headers) => this.remoteConfig.onAnswer(headers),
     },
   );
@@ -115,6 +118,8 @@ export class Agent implements CaptureSink {
       void this.remoteConfig.fetch();
     }
     this.authHeaders = options.authorizationHeaderName.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    this.serializer.configure(options, this.authHeaders);
+    if (options.maskEventModel) debug('maskEventModel is set: events are assembled on the main thread');
     this.batcher.configure(options);
     this.settings = options;
     this.capturing = true;
@@ -143,27 +148,10 @@ export class Agent implements CaptureSink {
     this.batcher.add(exchange, size);
   }
 
-  private serialize(exchange: Exchange): string | DropReason {
+  private serializeContext(): SerializeContext | undefined {
     const options = this.settings;
-    if (!options) return 'shutdown';
-    const built = buildEvent(exchange, options, this.authHeaders, (event) => this.remoteConfig.weightFor(event));
-    if ('dropped' in built) {
-      if (built.dropped === 'mask_error') warnOnce('mask_error', 'maskEventModel threw or returned no event; such events are dropped (counted in stats().dropped.mask_error)');
-      return built.dropped;
-    }
-    try {
-      return JSON.stringify(built.event);
-    } catch {
-      // Bodies too deep or circular (from a hook): keep the event, leave out what cannot be sent.
-      try {
-        delete built.event.metadata;
-        delete built.event.request.body;
-        delete built.event.response?.body;
-        return JSON.stringify(built.event);
-      } catch {
-        return 'serialize_error';
-      }
-    }
+    if (!options) return undefined;
+    return { options, authHeaders: this.authHeaders, sample: (event) => this.remoteConfig.weightFor(event) };
   }
 
   /** Whether events are being captured and delivered (what the exit handlers check). */

@@ -5,7 +5,8 @@ import type { Exchange } from '../event/types.js';
 import { debug, warnOnce } from '../log.js';
 import { BoundedQueue } from './queue.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
-import type { Counters, DropReason } from './stats.js';
+import type { SerializedBatch } from './serialize-event.js';
+import type { Counters } from './stats.js';
 import { CollectorError, type Transport } from './transport.js';
 
 const gzipAsync = promisify(gzip);
@@ -29,8 +30,8 @@ export interface BatcherSettings {
 export interface BatcherDeps {
   transport: () => Transport;
   counters: Counters;
-  /** Captured facts → event JSON, or the reason it is not sent. */
-  serialize: (exchange: Exchange) => string | DropReason;
+  /** Captured facts → event JSON and the reasons some are not sent (may run on another thread). */
+  serialize: (exchanges: Exchange[]) => Promise<SerializedBatch>;
   /** Every collector answer passes its headers here (config ETag). */
   onAnswer: (headers: IncomingHttpHeaders) => void;
   retry?: RetryPolicy;
@@ -49,6 +50,7 @@ export class Batcher {
   private failedBytes = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
+  private pumpScheduled = false;
   private pauseMs = 0;
   private pausedUntil = 0;
   private finalFailures = 0;
@@ -83,9 +85,19 @@ export class Batcher {
       warnOnce(`queue:${refused}`, `queue is full (${refused === 'count' ? 'eventQueueSize' : 'maxQueueBytes'}); newest events are dropped until the collector catches up`);
       return false;
     }
-    if (this.queue.length >= this.settings.batchSize) this.pump(false);
+    if (this.queue.length >= this.settings.batchSize) this.schedulePump();
     else if (!this.timer) this.startTimer();
     return true;
+  }
+
+  /** A full batch leaves on the next turn of the loop, not inside the request that filled it. */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump(false);
+    }).unref();
   }
 
   private startTimer(delay = this.settings.batchMaxTime): void {
@@ -104,16 +116,17 @@ export class Batcher {
       return;
     }
     while (this.inFlight.size < MAX_IN_FLIGHT) {
-      let batch = this.failed.shift();
+      let work: Promise<void>;
+      const batch = this.failed.shift();
       if (batch) {
         this.failedEvents -= batch.jsons.length;
         this.failedBytes -= batch.bytes;
+        work = this.send(batch, signal);
       } else if (this.queue.length >= this.settings.batchSize || (partial && this.queue.length > 0)) {
-        batch = this.assemble(this.queue.take(this.settings.batchSize));
-        if (!batch) continue;
+        work = this.assembleAndSend(this.queue.take(this.settings.batchSize), signal);
       } else break;
       if (this.queue.length === 0 && this.timer) this.stopTimer();
-      const sending = this.send(batch, signal).finally(() => {
+      const sending = work.finally(() => {
         this.inFlight.delete(sending);
         if (!signal) this.pump(false);
       });
@@ -122,19 +135,16 @@ export class Batcher {
     if (this.queue.length > 0 && !this.timer) this.startTimer();
   }
 
-  private assemble(exchanges: Exchange[]): Batch | undefined {
-    const jsons: string[] = [];
-    let bytes = 0;
-    for (const exchange of exchanges) {
-      const json = this.deps.serialize(exchange);
-      if (json.charCodeAt(0) !== 123 /* { */) {
-        this.deps.counters.drop(json as DropReason);
-        continue;
-      }
-      jsons.push(json);
-      bytes += json.length;
+  private async assembleAndSend(exchanges: Exchange[], signal?: AbortSignal): Promise<void> {
+    const { jsons, dropped } = await this.deps.serialize(exchanges);
+    for (const reason of dropped) {
+      this.deps.counters.drop(reason);
+      if (reason === 'mask_error') warnOnce('mask_error', 'maskEventModel threw or returned no event; such events are dropped (counted in stats().dropped.mask_error)');
     }
-    return jsons.length ? { jsons, bytes } : undefined;
+    if (jsons.length === 0) return;
+    let bytes = 0;
+    for (const json of jsons) bytes += json.length;
+    await this.send({ jsons, bytes }, signal);
   }
 
   private async send(batch: Batch, signal?: AbortSignal): Promise<void> {

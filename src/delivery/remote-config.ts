@@ -35,7 +35,11 @@ export class RemoteConfig {
   private companyRates: Record<string, number> = {};
   private regexRules: CompiledRegexRule[] = [];
 
-  constructor(private readonly transport: () => Transport) {}
+  constructor(
+    private readonly transport: () => Transport,
+    /** Told every config applied (the serializer thread samples with a copy). */
+    private readonly onApply?: (config: CollectorConfig) => void,
+  ) {}
 
   fetch(): Promise<void> {
     if (this.pending) return this.pending;
@@ -63,6 +67,7 @@ export class RemoteConfig {
   }
 
   apply(config: CollectorConfig): void {
+    this.onApply?.(config);
     this.sampleRate = rate(config.sample_rate) ?? 100;
     this.userRates = config.user_sample_rate ?? {};
     this.companyRates = config.company_sample_rate ?? {};

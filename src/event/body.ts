@@ -79,14 +79,24 @@ function isTooLarge(err: unknown): boolean {
   return (err as NodeJS.ErrnoException)?.code === 'ERR_BUFFER_TOO_LARGE' || (err as RangeError) instanceof RangeError;
 }
 
-/** The kept bytes as one Buffer (a string chunk is UTF-8 text, as the capture kept it). */
-export function joinChunks(chunks: ReadonlyArray<Buffer | string>, size: number): Buffer {
+/**
+ * The kept bytes as one Buffer (a string chunk is UTF-8 text, as the capture kept it). Chunks
+ * that crossed to the serializer thread arrive as plain Uint8Arrays, hence no Buffer methods.
+ */
+export function joinChunks(chunks: ReadonlyArray<Uint8Array | string>, size: number): Buffer {
   if (chunks.length === 1) {
     const only = chunks[0]!;
-    return typeof only === 'string' ? Buffer.from(only, 'utf8') : only;
+    if (typeof only === 'string') return Buffer.from(only, 'utf8');
+    return Buffer.isBuffer(only) ? only : Buffer.from(only.buffer, only.byteOffset, only.byteLength);
   }
   const out = Buffer.allocUnsafe(size);
   let at = 0;
-  for (const c of chunks) at += typeof c === 'string' ? out.write(c, at, 'utf8') : c.copy(out, at);
+  for (const c of chunks) {
+    if (typeof c === 'string') at += out.write(c, at, 'utf8');
+    else {
+      out.set(c, at);
+      at += c.byteLength;
+    }
+  }
   return at === size ? out : out.subarray(0, at);
 }

@@ -109,3 +109,21 @@ test('stats() counts what was captured and sent; flush() delivers at once', asyn
   assert.equal(s1.sent - s0.sent, 2);
   assert.equal(s1.queued, 0);
 });
+
+test('maskEventModel runs last (on the main thread); one that throws drops the event and counts it', async () => {
+  enable({ applicationId: 'app-batch', baseUri: collector.url, batchSize: 1, maskEventModel: (e) => ({ ...e, metadata: { masked: true, had: e.request.body?.secret } }) });
+  let before = collector.events.length;
+  await request(`${app.url}/mask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"secret":"s","keep":1}' });
+  await collector.waitForEvents(before + 1);
+  const event = collector.events.at(-1);
+  assert.deepEqual(event.metadata, { masked: true, had: '<redacted>' }, 'redaction ran before maskEventModel');
+  assert.deepEqual(event.request.body, { secret: '<redacted>', keep: 1 });
+  const s0 = stats();
+  enable({ applicationId: 'app-batch', baseUri: collector.url, batchSize: 1, maskEventModel: () => { throw new Error('mask bug'); } });
+  before = collector.events.length;
+  await request(`${app.url}/mask-throws`);
+  await capturedAtLeast(stats, s0.captured);
+  await flush();
+  assert.equal((stats().dropped.mask_error ?? 0) - (s0.dropped.mask_error ?? 0), 1);
+  assert.equal(collector.events.length, before);
+});

@@ -1,0 +1,46 @@
+import { buildEvent, type Sampler } from '../event/build.js';
+import type { Exchange } from '../event/types.js';
+import type { ResolvedOptions } from '../options/types.js';
+import type { DropReason } from './stats.js';
+
+/** What serializing needs besides the options: the auth headers in use and the sampler. */
+export interface SerializeContext {
+  options: ResolvedOptions;
+  authHeaders: readonly string[];
+  sample: Sampler;
+}
+
+/** One captured exchange → the event's JSON, or why it is not sent. */
+export function serializeExchange(exchange: Exchange, ctx: SerializeContext): string | DropReason {
+  const built = buildEvent(exchange, ctx.options, ctx.authHeaders, ctx.sample);
+  if ('dropped' in built) return built.dropped;
+  try {
+    return JSON.stringify(built.event);
+  } catch {
+    // Too deep or circular (a hook's metadata, a hostile body): keep the event without them.
+    try {
+      delete built.event.metadata;
+      delete built.event.request.body;
+      delete built.event.response?.body;
+      return JSON.stringify(built.event);
+    } catch {
+      return 'serialize_error';
+    }
+  }
+}
+
+export interface SerializedBatch {
+  jsons: string[];
+  dropped: DropReason[];
+}
+
+export function serializeAll(exchanges: Exchange[], ctx: SerializeContext): SerializedBatch {
+  const jsons: string[] = [];
+  const dropped: DropReason[] = [];
+  for (const exchange of exchanges) {
+    const out = serializeExchange(exchange, ctx);
+    if (out.charCodeAt(0) === 123 /* { */) jsons.push(out);
+    else dropped.push(out as DropReason);
+  }
+  return { jsons, dropped };
+}

@@ -1,0 +1,35 @@
+import { parentPort } from 'node:worker_threads';
+import type { Exchange } from '../event/types.js';
+import type { ResolvedOptions } from '../options/types.js';
+import { RemoteConfig, type CollectorConfig } from './remote-config.js';
+import { serializeAll, type SerializeContext } from './serialize-event.js';
+
+/**
+ * The serializer thread: turns captured exchanges into event JSON (identify, sample, decode
+ * bodies, redact, mask, stringify) so none of that runs on the app's thread. Options arrive
+ * without functions: maskEventModel, when set, keeps serialization on the main thread.
+ */
+const sampler = new RemoteConfig(() => {
+  throw new Error('the serializer thread does not fetch');
+});
+let ctx: SerializeContext | undefined;
+
+export type ToWorker =
+  | { type: 'config'; options: ResolvedOptions; authHeaders: string[] }
+  | { type: 'sampling'; config: CollectorConfig }
+  | { type: 'batch'; id: number; exchanges: Exchange[] };
+
+parentPort?.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'config':
+      ctx = { options: message.options, authHeaders: message.authHeaders, sample: (event) => sampler.weightFor(event) };
+      return;
+    case 'sampling':
+      sampler.apply(message.config);
+      return;
+    case 'batch': {
+      if (!ctx) return parentPort!.postMessage({ id: message.id, error: 'no config yet' });
+      parentPort!.postMessage({ id: message.id, ...serializeAll(message.exchanges, ctx) });
+    }
+  }
+});

@@ -1,0 +1,113 @@
+import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import type { Exchange } from '../event/types.js';
+import { debug, warnOnce } from '../log.js';
+import type { ResolvedOptions } from '../options/types.js';
+import type { CollectorConfig } from './remote-config.js';
+import { serializeAll, type SerializeContext, type SerializedBatch } from './serialize-event.js';
+import type { ToWorker } from './serializer-worker.js';
+
+/**
+ * Serializes batches on a worker thread, so event assembly costs the app's thread only the copy
+ * of the captured facts. Falls back to the main thread when a user function must run
+ * (maskEventModel), when the facts cannot be copied (a hook returned a function, say), or when
+ * the worker cannot start or dies. The worker is unref'd: it never keeps the process alive.
+ */
+export class Serializer {
+  private worker: Worker | undefined;
+  private failed = false;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (batch: SerializedBatch) => void; exchanges: Exchange[] }>();
+  private lastSampling: CollectorConfig | undefined;
+
+  constructor(private readonly main: () => SerializeContext | undefined) {}
+
+  /** New options (or auth headers) for the worker; functions stay behind. */
+  configure(options: ResolvedOptions, authHeaders: string[]): void {
+    this.post({ type: 'config', options: plain(options), authHeaders });
+  }
+
+  sampling(config: CollectorConfig): void {
+    this.lastSampling = config;
+    this.post({ type: 'sampling', config });
+  }
+
+  serialize(exchanges: Exchange[]): Promise<SerializedBatch> {
+    const ctx = this.main();
+    if (!ctx) return Promise.resolve({ jsons: [], dropped: exchanges.map(() => 'shutdown' as const) });
+    const worker = ctx.options.maskEventModel ? undefined : this.start(ctx);
+    if (!worker) return Promise.resolve(serializeAll(exchanges, ctx));
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, { resolve, exchanges });
+      try {
+        worker.postMessage({ type: 'batch', id, exchanges } satisfies ToWorker);
+      } catch {
+        // Not copyable (a hook gave back a function or a symbol): this batch on the main thread.
+        this.pending.delete(id);
+        resolve(serializeAll(exchanges, ctx));
+      }
+    });
+  }
+
+  private start(ctx: SerializeContext): Worker | undefined {
+    if (this.worker || this.failed) return this.worker;
+    try {
+      const worker = new Worker(join(__dirname, 'serializer-worker.js'));
+      worker.on('message', (answer: SerializedBatch & { id: number; error?: string }) => {
+        const entry = this.pending.get(answer.id);
+        if (!entry) return;
+        this.pending.delete(answer.id);
+        entry.resolve(answer.error ? this.onMain(entry.exchanges) : answer);
+      });
+      worker.on('error', (err) => this.stop(`serializer thread failed (${err.message}); serializing on the main thread`));
+      worker.on('exit', () => this.stop('serializer thread exited; serializing on the main thread'));
+      worker.unref(); // after the listeners: adding a 'message' listener refs the worker again
+      this.worker = worker;
+      this.post({ type: 'config', options: plain(ctx.options), authHeaders: [...ctx.authHeaders] });
+      if (this.lastSampling) this.post({ type: 'sampling', config: this.lastSampling });
+      return worker;
+    } catch (err) {
+      this.stop(`serializer thread cannot start (${(err as Error).message}); serializing on the main thread`);
+      return undefined;
+    }
+  }
+
+  private stop(message: string): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.worker = undefined;
+    warnOnce('serializer', message);
+    for (const [id, entry] of this.pending) {
+      this.pending.delete(id);
+      entry.resolve(this.onMain(entry.exchanges));
+    }
+  }
+
+  private onMain(exchanges: Exchange[]): SerializedBatch {
+    const ctx = this.main();
+    return ctx ? serializeAll(exchanges, ctx) : { jsons: [], dropped: exchanges.map(() => 'shutdown' as const) };
+  }
+
+  private post(message: ToWorker): void {
+    try {
+      this.worker?.postMessage(message);
+    } catch (err) {
+      debug(`serializer thread message failed: ${(err as Error).message}`);
+    }
+  }
+
+  close(): void {
+    const worker = this.worker;
+    this.worker = undefined;
+    worker?.removeAllListeners('exit');
+    void worker?.terminate();
+  }
+}
+
+/** Options without their functions (hooks cannot cross to another thread). */
+function plain(options: ResolvedOptions): ResolvedOptions {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) if (typeof value !== 'function') out[key] = value;
+  return out as ResolvedOptions;
+}
