@@ -71,16 +71,18 @@ await new Promise((r) => app.once('exit', r));
 
 const api = async (path) => (await fetch(collector.url + path)).json();
 const expected = traffic.length + 2; // each incoming request, plus the fetch and http.get out
-let events = [];
+// Only this demo's events: another process may share the collector (or, in tests, its port).
+let full = [];
 for (let i = 0; i < 50; i++) {
-  events = (await api('/api/events?limit=200')).events.filter((e) => Date.parse(e.received_at) >= startedAt);
-  if (events.length >= expected) break;
+  const summaries = (await api('/api/events?limit=500')).events.filter((e) => Date.parse(e.received_at) >= startedAt);
+  const details = await Promise.all(summaries.map((summary) => api(`/api/events/${summary.id}`)));
+  full = details.filter((d) => d.app_id === 'demo').map((d) => d.event);
+  if (full.length >= expected) break;
   await new Promise((r) => setTimeout(r, 100));
 }
 const users = (await api('/api/users?q=user_ada')).items ?? [];
 const companies = (await api('/api/companies?q=acme')).items ?? [];
 
-const full = await Promise.all(events.map(async (summary) => (await api(`/api/events/${summary.id}`)).event));
 const rows = full
   .sort((a, b) => Date.parse(a.request.time) - Date.parse(b.request.time))
   .map((e) => ({

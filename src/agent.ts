@@ -8,6 +8,7 @@ import { Transport } from './delivery/transport.js';
 import { Serializer } from './delivery/serializer.js';
 import type { SerializeContext } from './delivery/serialize-event.js';
 import { installIncomingCapture } from './capture/server.js';
+import { installOutgoingCapture } from './capture/outgoing-install.js';
 import type { CaptureSink } from './capture/sink.js';
 import { debug, setDebug, warnOnce } from './log.js';
 import { loadConfigFile, findConfigFile } from './options/config-file.js';
@@ -124,6 +125,7 @@ export class Agent implements CaptureSink {
     this.settings = options;
     this.capturing = true;
     installIncomingCapture(this);
+    if (options.captureOutgoingRequests) installOutgoingCapture(this);
     installLifecycle(this);
     debug(`capture on: sending to ${options.baseUri}${options.captureOutgoingRequests ? ', outgoing calls too' : ''}`);
   }
@@ -163,8 +165,16 @@ export class Agent implements CaptureSink {
     return this.batcher.held;
   }
 
-  flush(signal?: AbortSignal): Promise<void> {
-    return this.batcher.flush(signal);
+  /** Events held, or batches still being assembled or sent: something is left to deliver. */
+  get undelivered(): boolean {
+    return this.batcher.held > 0 || this.batcher.busy;
+  }
+
+  /** `exiting`: the process is ending; assemble on this thread rather than wait on the worker's. */
+  flush(signal?: AbortSignal, exiting = false): Promise<void> {
+    if (!exiting) return this.batcher.flush(signal);
+    this.serializer.mainThreadOnly = true;
+    return this.batcher.flush(signal).finally(() => (this.serializer.mainThreadOnly = false));
   }
 
   /** Flushes within the deadline, then stops capture; what is still held is dropped and counted. */

@@ -7,6 +7,7 @@ export type { EventModel } from './event/types.js';
 export type { Stats, DropReason } from './delivery/stats.js';
 export { InvalidEntityError } from './delivery/entities.js';
 export { VERSION } from './version.js';
+export { moesifInterceptor } from './capture/undici-interceptor.js';
 
 /** Any object with the fields Moesif documents; `user_id` is required. */
 export type UserModel = { user_id: string; company_id?: string; metadata?: Record<string, unknown>; [key: string]: unknown };

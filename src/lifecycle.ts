@@ -6,8 +6,9 @@ export const EXIT_FLUSH_DEADLINE_MS = 3_000;
 interface Flushable {
   readonly active: boolean;
   readonly held: number;
+  readonly undelivered: boolean;
   readonly counters: { captured: number };
-  flush(signal?: AbortSignal): Promise<void>;
+  flush(signal?: AbortSignal, exiting?: boolean): Promise<void>;
 }
 
 let installed = false;
@@ -25,7 +26,7 @@ export function installLifecycle(agent: Flushable): void {
 
   process.on('beforeExit', () => {
     // Once per batch of new events: a collector that is down must not hold the exit loop forever.
-    if (!agent.active || agent.held === 0 || agent.counters.captured === capturedAtLastExitFlush) return;
+    if (!agent.active || !agent.undelivered || agent.counters.captured === capturedAtLastExitFlush) return;
     capturedAtLastExitFlush = agent.counters.captured;
     debug(`exit: delivering ${agent.held} queued events`);
     void flushWithin(agent, EXIT_FLUSH_DEADLINE_MS);
@@ -36,7 +37,7 @@ export function installLifecycle(agent: Flushable): void {
       if (process.listenerCount(signal) > 1) return; // the app handles it; beforeExit may still flush
       process.removeListener(signal, onSignal);
       const reraise = () => process.kill(process.pid, signal);
-      if (!agent.active || agent.held === 0) return reraise();
+      if (!agent.active || !agent.undelivered) return reraise();
       debug(`${signal}: delivering ${agent.held} queued events before exit`);
       // A second signal during the flush finds no listener and ends the process at once.
       flushWithin(agent, EXIT_FLUSH_DEADLINE_MS).then(reraise, reraise);
@@ -49,5 +50,5 @@ export function installLifecycle(agent: Flushable): void {
 function flushWithin(agent: Flushable, deadlineMs: number): Promise<void> {
   const controller = new AbortController();
   const hold = setTimeout(() => controller.abort(), deadlineMs);
-  return agent.flush(controller.signal).finally(() => clearTimeout(hold));
+  return agent.flush(controller.signal, true).finally(() => clearTimeout(hold));
 }

@@ -34,7 +34,13 @@ export function installStreamTaps(): void {
       const target: BodyTarget | undefined = this[TAP];
       if (target !== undefined) {
         if (chunk !== null) tapChunk(target.body, chunk, encoding, target.limit);
-        else if (target.onEnd !== undefined) target.onEnd(this);
+        else if (target.onEnd !== undefined) {
+          try {
+            target.onEnd(this);
+          } catch {
+            /* a capture bug must never reach the app's parser */
+          }
+        }
       }
       return original.apply(this, arguments as any);
     },

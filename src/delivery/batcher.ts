@@ -77,6 +77,11 @@ export class Batcher {
     return this.queue.length + this.failedEvents;
   }
 
+  /** Batches being assembled or on the wire: not held, but not delivered yet either. */
+  get busy(): boolean {
+    return this.inFlight.size > 0;
+  }
+
   /** Adds captured facts; false when a bound refused them (already counted). */
   add(exchange: Exchange, size: number): boolean {
     const refused = this.queue.push(exchange, size, { items: this.failedEvents, bytes: this.failedBytes });

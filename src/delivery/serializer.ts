@@ -19,6 +19,8 @@ export class Serializer {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (batch: SerializedBatch) => void; exchanges: Exchange[] }>();
   private lastSampling: CollectorConfig | undefined;
+  /** Set at exit: the app is done, and a thread that may still be starting is not worth waiting for. */
+  mainThreadOnly = false;
 
   constructor(private readonly main: () => SerializeContext | undefined) {}
 
@@ -35,7 +37,7 @@ export class Serializer {
   serialize(exchanges: Exchange[]): Promise<SerializedBatch> {
     const ctx = this.main();
     if (!ctx) return Promise.resolve({ jsons: [], dropped: exchanges.map(() => 'shutdown' as const) });
-    const worker = ctx.options.maskEventModel ? undefined : this.start(ctx);
+    const worker = ctx.options.maskEventModel || this.mainThreadOnly ? undefined : this.start(ctx);
     if (!worker) return Promise.resolve(serializeAll(exchanges, ctx));
     const id = this.nextId++;
     return new Promise((resolve) => {
@@ -53,7 +55,8 @@ export class Serializer {
   private start(ctx: SerializeContext): Worker | undefined {
     if (this.worker || this.failed) return this.worker;
     try {
-      const worker = new Worker(join(__dirname, 'serializer-worker.js'));
+      // No execArgv: the app's `--import moesif/register` must not start an agent in our thread.
+      const worker = new Worker(join(__dirname, 'serializer-worker.js'), { execArgv: [], stdin: false });
       worker.on('message', (answer: SerializedBatch & { id: number; error?: string }) => {
         const entry = this.pending.get(answer.id);
         if (!entry) return;
