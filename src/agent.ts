@@ -15,6 +15,8 @@ import { loadConfigFile, findConfigFile } from './options/config-file.js';
 import { checkOptions, mergeOptions, OptionError, optionsFromEnv } from './options/resolve.js';
 import type { MoesifOptions, ResolvedOptions } from './options/types.js';
 import { installLifecycle } from './lifecycle.js';
+import { Gate } from './governance/gate.js';
+import { RulesManager } from './governance/rules.js';
 import { VERSION } from './version.js';
 
 /** How long an async hook (one that returns a promise) may take before its field is left out. */
@@ -37,13 +39,23 @@ export class Agent implements CaptureSink {
   private readonly remoteConfig = new RemoteConfig(() => this.requireTransport(), (config) => this.serializer.sampling(config));
   /** Event assembly, on a worker thread where it can be. */
   private readonly serializer = new Serializer(() => this.serializeContext());
+  /** Governance (SPEC §8): rules from /v1/rules, enforced before the app's handler runs. */
+  private readonly gate = new Gate({
+    options: () => this.options,
+    userRulesFor: (id) => this.remoteConfig.userRulesFor(id),
+    companyRulesFor: (id) => this.remoteConfig.companyRulesFor(id),
+  });
+  private readonly rules = new RulesManager(() => this.requireTransport(), (set) => this.gate.setRules(set));
   private readonly batcher = new Batcher(
     { batchSize: 25, batchMaxTime: 2000, eventQueueSize: 1_000_000, maxQueueBytes: 64 * 1024 * 1024 },
     {
       transport: () => this.requireTransport(),
       counters: this.counters,
       serialize: (exchanges) => this.serializer.serialize(exchanges),
-      onAnswer: (headers) => this.remoteConfig.onAnswer(headers),
+      onAnswer: (headers) => {
+        this.remoteConfig.onAnswer(headers);
+        this.rules.onAnswer(headers);
+      },
     },
   );
   private configGeneration = 0;
@@ -117,6 +129,7 @@ export class Agent implements CaptureSink {
       });
       this.transportKey = key;
       void this.remoteConfig.fetch();
+      this.rules.start();
     }
     this.authHeaders = options.authorizationHeaderName.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
     this.serializer.configure(options, this.authHeaders);
@@ -181,6 +194,7 @@ export class Agent implements CaptureSink {
   async shutdown(timeoutMs = 5_000): Promise<void> {
     this.capturing = false;
     this.configGeneration++;
+    this.rules.stop();
     const controller = new AbortController();
     // Ref'd on purpose: a script that awaits shutdown() is held until delivery or the deadline.
     const timer = setTimeout(() => controller.abort(), timeoutMs);

@@ -17,7 +17,7 @@ export interface CollectorConfig {
 const REFETCH_INTERVAL_MS = 60_000;
 
 interface CompiledRegexRule {
-  conditions: { path: string; regex: RegExp }[];
+  conditions: { field: ConditionField; regex: RegExp }[];
   rate: number;
 }
 
@@ -34,6 +34,8 @@ export class RemoteConfig {
   private userRates: Record<string, number> = {};
   private companyRates: Record<string, number> = {};
   private regexRules: CompiledRegexRule[] = [];
+  private userRules: Record<string, unknown> = {};
+  private companyRules: Record<string, unknown> = {};
 
   constructor(
     private readonly transport: () => Transport,
@@ -71,12 +73,14 @@ export class RemoteConfig {
     this.sampleRate = rate(config.sample_rate) ?? 100;
     this.userRates = config.user_sample_rate ?? {};
     this.companyRates = config.company_sample_rate ?? {};
+    this.userRules = isRecord(config.user_rules) ? config.user_rules : {};
+    this.companyRules = isRecord(config.company_rules) ? config.company_rules : {};
     this.regexRules = [];
     for (const rule of config.regex_config ?? []) {
       const r = rate(rule.sample_rate);
       if (r === undefined || !Array.isArray(rule.conditions) || rule.conditions.length === 0) continue;
       try {
-        this.regexRules.push({ conditions: rule.conditions.map((c) => ({ path: c.path, regex: new RegExp(c.value) })), rate: r });
+        this.regexRules.push({ conditions: rule.conditions.map((c) => ({ field: conditionField(c.path), regex: new RegExp(c.value) })), rate: r });
       } catch {
         debug(`regex_config rule skipped: a condition is not a valid regular expression`);
       }
@@ -86,7 +90,7 @@ export class RemoteConfig {
   /** Sample rate for an event: matching regex rule, then user, then company, then sample_rate. */
   rateFor(event: EventModel): number {
     for (const rule of this.regexRules) {
-      if (rule.conditions.every((c) => c.regex.test(conditionValue(event, c.path)))) return rule.rate;
+      if (rule.conditions.every((c) => c.regex.test(c.field(event)))) return rule.rate;
     }
     if (event.user_id !== undefined) {
       const r = rate(this.userRates[event.user_id]);
@@ -110,6 +114,20 @@ export class RemoteConfig {
   get currentEtag(): string | undefined {
     return this.etag;
   }
+
+  /** Governance: the rule entries (`[{ rules, values }]`) /v1/config holds for a user id. */
+  userRulesFor(userId: string): unknown {
+    return Object.prototype.hasOwnProperty.call(this.userRules, userId) ? this.userRules[userId] : undefined;
+  }
+
+  /** Governance: the rule entries /v1/config holds for a company id. */
+  companyRulesFor(companyId: string): unknown {
+    return Object.prototype.hasOwnProperty.call(this.companyRules, companyId) ? this.companyRules[companyId] : undefined;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function rate(value: unknown): number | undefined {
@@ -120,23 +138,72 @@ function headerString(value: string | string[] | undefined): string | undefined 
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** Reads the text a regex condition tests from an event (see conditionField). */
+export type ConditionField = (event: EventModel) => string;
+
 /**
  * The value a regex condition looks at. Paths: request.verb, request.route (the path),
  * request.uri, request.ip_address, request.headers.<name>, request.body.<field>,
  * response.status, user_id, company_id. Regexes search (match anywhere), as RegExp.test does.
  */
 export function conditionValue(event: EventModel, path: string): string {
-  if (path === 'request.route') {
-    try {
-      return new URL(event.request.uri).pathname;
-    } catch {
-      return '';
-    }
+  return conditionField(path)(event);
+}
+
+const fields = new Map<string, ConditionField>();
+
+/**
+ * The reader for one condition path, made once per path (sampling and governance rules compile
+ * their conditions with it, so a request pays no path parsing). A field that is absent reads as
+ * the empty string; objects read as JSON.
+ * - request.route: the path of request.uri, without the query. A uri that is a path (governance
+ *   passes req.url as it arrived) is its own route; an event may carry the route precomputed as
+ *   request.route (governance computes it once per request).
+ * - request.headers.<name>: the header, name case-insensitive; repeated values joined with ','.
+ */
+export function conditionField(path: string): ConditionField {
+  let field = fields.get(path);
+  if (field === undefined) {
+    field = makeField(path);
+    if (fields.size < 10_000) fields.set(path, field);
   }
+  return field;
+}
+
+function makeField(path: string): ConditionField {
+  if (path === 'request.route') return routeOf;
   if (path.startsWith('request.headers.')) {
-    const value = event.request.headers[path.slice(16).toLowerCase()];
-    return value === undefined ? '' : String(value);
+    const name = path.slice(16).toLowerCase();
+    return (event) => {
+      const value = event.request.headers[name];
+      return value === undefined ? '' : String(value);
+    };
   }
-  const value = valueAtPath(event, path);
+  const dot = path.indexOf('.');
+  const head = dot === -1 ? path : path.slice(0, dot);
+  const leaf = dot === -1 ? '' : path.slice(dot + 1);
+  // One level below request/response (verb, uri, ip_address, status…): a direct read.
+  if ((head === 'request' || head === 'response') && leaf !== '' && leaf.indexOf('.') === -1) {
+    return (event) => text((event as unknown as Record<string, Record<string, unknown> | undefined>)[head]?.[leaf]);
+  }
+  return (event) => text(valueAtPath(event, path));
+}
+
+function routeOf(event: EventModel): string {
+  const given = (event.request as { route?: unknown }).route;
+  if (typeof given === 'string') return given;
+  const uri = event.request.uri;
+  if (uri.charCodeAt(0) === 47 /* / */) {
+    const query = uri.indexOf('?');
+    return query === -1 ? uri : uri.slice(0, query);
+  }
+  try {
+    return new URL(uri).pathname;
+  } catch {
+    return '';
+  }
+}
+
+function text(value: unknown): string {
   return value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
 }

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { once } from 'node:events';
 
-export async function startTestCollector({ config = { sample_rate: 100 }, configEtag = 'etag-1', port = 0 } = {}) {
+export async function startTestCollector({ config = { sample_rate: 100 }, configEtag = 'etag-1', rules = [], rulesTag = 'rules-1', port = 0 } = {}) {
   const state = {
     requests: [], // every request: { method, path, headers, body }
     batches: [], // decoded event batches, in order of arrival (2xx answered only)
@@ -11,6 +11,12 @@ export async function startTestCollector({ config = { sample_rate: 100 }, config
     configFetches: 0,
     config,
     configEtag,
+    // GET /v1/rules answers `rules` with X-Moesif-Rules-Tag `rulesTag`; batch answers carry the tag too.
+    rules,
+    rulesTag,
+    rulesFetches: 0,
+    // Answers to give next to GET /v1/rules instead of the rules: { status, body }
+    rulesScript: [],
     // Answers to give next, one per request to /v1/events/batch: { status, headers, body, hang, reset }
     script: [],
     waiters: [],
@@ -28,6 +34,19 @@ export async function startTestCollector({ config = { sample_rate: 100 }, config
       res.writeHead(200, { 'content-type': 'application/json', 'x-moesif-config-etag': state.configEtag });
       return res.end(JSON.stringify(state.config));
     }
+    if (path === '/v1/rules') {
+      state.rulesFetches++;
+      const next = state.rulesScript.shift();
+      if (next) {
+        res.writeHead(next.status ?? 200, { 'content-type': 'application/json' });
+        res.end(next.body ?? '');
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json', 'x-moesif-rules-tag': state.rulesTag });
+        res.end(JSON.stringify(state.rules));
+      }
+      wake();
+      return;
+    }
     if (path === '/v1/events/batch') {
       const next = state.script.shift();
       if (next?.reset) return req.socket.destroy();
@@ -37,12 +56,12 @@ export async function startTestCollector({ config = { sample_rate: 100 }, config
         return res.end(next.body ?? '');
       }
       state.batches.push(body);
-      res.writeHead(201, { 'x-moesif-config-etag': state.configEtag, ...(next?.headers ?? {}) });
+      res.writeHead(201, { 'x-moesif-config-etag': state.configEtag, 'x-moesif-rules-tag': state.rulesTag, ...(next?.headers ?? {}) });
       res.end();
       wake();
       return;
     }
-    const next = path.startsWith('/v1/') && path !== '/v1/rules' ? state.script.shift() : undefined;
+    const next = path.startsWith('/v1/') ? state.script.shift() : undefined;
     if (next?.status >= 300 || next?.status < 200) {
       res.writeHead(next.status);
       return res.end();
