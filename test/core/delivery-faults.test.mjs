@@ -166,3 +166,56 @@ test('dead collector and 10x maxQueueBytes of bodies: held bytes stay bounded', 
   assert.ok((after.dropped.queue_bytes ?? 0) - (before.dropped.queue_bytes ?? 0) >= 180);
   assert.ok(process.memoryUsage().heapUsed - heap0 < 20e6, 'heap did not grow with the offered load');
 });
+
+test('a collector that resets the connection mid-batch: retried, every event once', async () => {
+  const collector = await startTestCollector();
+  try {
+    enable({ applicationId: 'f', baseUri: collector.url, batchSize: 3, batchMaxTime: 60_000 });
+    await flush();
+    collector.state.script.push({ reset: true }, { reset: true });
+    const paths = await hit(3);
+    await collector.waitFor((c) => countOnce(c, paths).every((n) => n === 1), 10_000, 'events after resets');
+    assert.deepEqual(countOnce(collector, paths), [1, 1, 1]);
+  } finally {
+    await collector.close();
+  }
+});
+
+test('a garbage /v1/config answer keeps sampling at 100% and delivery going', async () => {
+  const collector = await startTestCollector({ config: '<html>not json' });
+  try {
+    enable({ applicationId: 'garbage-config', baseUri: collector.url, batchSize: 2, batchMaxTime: 50 });
+    await collector.waitFor((c) => c.state.configFetches === 1, 5_000, 'the config fetch');
+    const paths = await hit(2);
+    await collector.waitFor((c) => countOnce(c, paths).every((n) => n === 1), 10_000, 'events');
+    assert.ok(collector.events.every((e) => e.weight === 1));
+  } finally {
+    await collector.close();
+  }
+});
+
+test('an https collector with a certificate Node does not trust: events kept, the app unaffected, a clear warning', async () => {
+  const { readFileSync } = await import('node:fs');
+  const https = await import('node:https');
+  const certs = new URL('../fixtures/certs/', import.meta.url);
+  const server = https.createServer({ cert: readFileSync(new URL('cert.pem', certs)), key: readFileSync(new URL('key.pem', certs)) }, (req, res) => res.end());
+  server[Symbol.for('moesif.ignoreServer')] = true;
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const err = captureStderr();
+  try {
+    enable({ applicationId: 'tls', baseUri: `https://127.0.0.1:${server.address().port}`, batchSize: 1, batchMaxTime: 20 });
+    const before = stats();
+    const t0 = performance.now();
+    await hit(3);
+    assert.ok(performance.now() - t0 < 2_000, 'the app answered as usual');
+    await flush();
+    const after = stats();
+    assert.equal(after.sent, before.sent);
+    assert.ok(after.queued >= 3, `queued ${after.queued}`);
+    assert.ok(err.lines.some((l) => /cannot reach the collector at https:\/\/127\.0\.0\.1:\d+: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|ERR_TLS_CERT_ALTNAME_INVALID)/.test(l)), err.lines.join(''));
+  } finally {
+    err.restore();
+    server.closeAllConnections?.();
+    await new Promise((r) => server.close(r));
+  }
+});

@@ -32,7 +32,7 @@ export async function startTestCollector({ config = { sample_rate: 100 }, config
     if (path === '/v1/config') {
       state.configFetches++;
       res.writeHead(200, { 'content-type': 'application/json', 'x-moesif-config-etag': state.configEtag });
-      return res.end(JSON.stringify(state.config));
+      return res.end(typeof state.config === 'string' ? state.config : JSON.stringify(state.config));
     }
     if (path === '/v1/rules') {
       state.rulesFetches++;
