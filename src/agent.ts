@@ -12,7 +12,7 @@ import { installOutgoingCapture } from './capture/outgoing-install.js';
 import type { CaptureSink } from './capture/sink.js';
 import { debug, setDebug, warnOnce } from './log.js';
 import { loadConfigFile, findConfigFile } from './options/config-file.js';
-import { checkOptions, mergeOptions, OptionError, optionsFromEnv } from './options/resolve.js';
+import { checkOptions, describeOptions, mergeOptions, OptionError, optionsFromEnv } from './options/resolve.js';
 import type { MoesifOptions, ResolvedOptions } from './options/types.js';
 import { installLifecycle } from './lifecycle.js';
 import { Gate } from './governance/gate.js';
@@ -141,6 +141,7 @@ export class Agent implements CaptureSink {
     if (options.captureOutgoingRequests) installOutgoingCapture(this);
     installLifecycle(this);
     debug(`capture on: sending to ${options.baseUri}${options.captureOutgoingRequests ? ', outgoing calls too' : ''}`);
+    debug(describeOptions(options, layers));
   }
 
   private requireTransport(): Transport {

@@ -121,3 +121,30 @@ export function mergeOptions(layers: MoesifOptions[]): ResolvedOptions {
   for (const layer of layers) Object.assign(merged, layer);
   return merged as ResolvedOptions;
 }
+
+const LAYER_NAMES = ['env', 'config', 'enable()'];
+
+/**
+ * One line that says every option in force and where it came from, for localDebug: what a user
+ * checks first when the agent does not do what they expect. The application id is shortened.
+ */
+export function describeOptions(options: ResolvedOptions, layers: MoesifOptions[]): string {
+  const parts: string[] = [];
+  for (const name of OPTION_NAMES) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    let from = 'default';
+    for (let i = layers.length - 1; i >= 0; i--) {
+      if ((layers[i] as Record<string, unknown>)[name] !== undefined) {
+        from = LAYER_NAMES[i] ?? 'enable()';
+        break;
+      }
+    }
+    let shown: string;
+    if (typeof value === 'function') shown = 'function';
+    else if (name === 'applicationId') shown = `${String(value).slice(0, 4)}…`;
+    else shown = Array.isArray(value) ? `[${value.join(',')}]` : String(value);
+    parts.push(`${name}=${shown} (${from})`);
+  }
+  return `options: ${parts.join(', ')}`;
+}
