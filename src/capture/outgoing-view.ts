@@ -22,52 +22,47 @@ export function makeViews(rec: OutgoingRecord, logBody: boolean): [OutgoingReque
   return [new RequestView(rec, logBody), new ResponseView(rec, logBody)];
 }
 
-class RequestView implements OutgoingRequestView {
-  readonly method: string;
-  readonly url: string;
+/** Headers and body of one side of the call, worked out on first read. */
+abstract class SideView {
   readonly raw: unknown;
-  #rec: OutgoingRecord;
-  #logBody: boolean;
   #headers: EventHeaders | undefined;
   #body: { value: unknown } | undefined;
-  constructor(rec: OutgoingRecord, logBody: boolean) {
-    this.method = rec.method;
-    this.url = rec.url;
-    this.raw = rec.rawRequest;
-    this.#rec = rec;
-    this.#logBody = logBody;
+  constructor(
+    raw: unknown,
+    private readonly rawHeaders: OutgoingRecord['requestHeaders'],
+    private readonly captured: CapturedBody | undefined,
+    private readonly limit: number,
+    private readonly logBody: boolean,
+  ) {
+    this.raw = raw;
   }
   get headers(): EventHeaders {
-    return (this.#headers ??= normalizeHeaders(this.#rec.requestHeaders));
+    return (this.#headers ??= normalizeHeaders(this.rawHeaders));
   }
   get body(): unknown {
-    if (!this.#logBody) return undefined;
-    return (this.#body ??= { value: viewBody(this.#rec.requestBody, this.headers, this.#rec.requestLimit) }).value;
+    if (!this.logBody) return undefined;
+    return (this.#body ??= { value: viewBody(this.captured, this.headers, this.limit) }).value;
+  }
+}
+
+class RequestView extends SideView implements OutgoingRequestView {
+  readonly method: string;
+  readonly url: string;
+  constructor(rec: OutgoingRecord, logBody: boolean) {
+    super(rec.rawRequest, rec.requestHeaders, rec.requestBody, rec.requestLimit, logBody);
+    this.method = rec.method;
+    this.url = rec.url;
   }
   toJSON(): object {
     return { method: this.method, url: this.url, headers: this.headers, body: this.body };
   }
 }
 
-class ResponseView implements OutgoingResponseView {
+class ResponseView extends SideView implements OutgoingResponseView {
   readonly status: number;
-  readonly raw: unknown;
-  #rec: OutgoingRecord;
-  #logBody: boolean;
-  #headers: EventHeaders | undefined;
-  #body: { value: unknown } | undefined;
   constructor(rec: OutgoingRecord, logBody: boolean) {
+    super(rec.rawResponse ?? (rec.error instanceof Error ? rec.error : undefined), rec.responseHeaders, rec.responseBody, rec.responseLimit, logBody);
     this.status = rec.status;
-    this.raw = rec.rawResponse ?? (rec.error instanceof Error ? rec.error : undefined);
-    this.#rec = rec;
-    this.#logBody = logBody;
-  }
-  get headers(): EventHeaders {
-    return (this.#headers ??= normalizeHeaders(this.#rec.responseHeaders));
-  }
-  get body(): unknown {
-    if (!this.#logBody) return undefined;
-    return (this.#body ??= { value: viewBody(this.#rec.responseBody, this.headers, this.#rec.responseLimit) }).value;
   }
   toJSON(): object {
     return { status: this.status, headers: this.headers, body: this.body };
