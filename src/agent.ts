@@ -51,7 +51,7 @@ export class Agent implements CaptureSink {
     {
       transport: () => this.requireTransport(),
       counters: this.counters,
-      serialize: (exchanges) => this.serializer.serialize(exchanges),
+      assemble: (exchanges) => this.serializer.assemble(exchanges),
       onAnswer: (headers) => {
         this.remoteConfig.onAnswer(headers);
         this.rules.onAnswer(headers);

@@ -1,24 +1,16 @@
-import { gzip } from 'node:zlib';
-import { promisify } from 'node:util';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Exchange } from '../event/types.js';
 import { debug, warnOnce } from '../log.js';
 import { BoundedQueue } from './queue.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
-import type { SerializedBatch } from './serialize-event.js';
+import { splitPacked, type PackedBatch } from './packed-batch.js';
+import type { AssembledBatch } from './serialize-event.js';
 import type { Counters } from './stats.js';
 import { CollectorError, type Transport } from './transport.js';
 
-const gzipAsync = promisify(gzip);
 const MAX_IN_FLIGHT = 3;
 const PAUSE_MIN_MS = 1_000;
 const PAUSE_MAX_MS = 30_000;
-
-/** Events already turned into JSON, ready to send (or to send again). */
-interface Batch {
-  jsons: string[];
-  bytes: number;
-}
 
 export interface BatcherSettings {
   batchSize: number;
@@ -30,8 +22,8 @@ export interface BatcherSettings {
 export interface BatcherDeps {
   transport: () => Transport;
   counters: Counters;
-  /** Captured facts → event JSON and the reasons some are not sent (may run on another thread). */
-  serialize: (exchanges: Exchange[]) => Promise<SerializedBatch>;
+  /** Captured facts → a gzip batch and the reasons some are not sent (may run on another thread). */
+  assemble: (exchanges: Exchange[]) => Promise<AssembledBatch>;
   /** Every collector answer passes its headers here (config ETag). */
   onAnswer: (headers: IncomingHttpHeaders) => void;
   retry?: RetryPolicy;
@@ -45,7 +37,7 @@ export interface BatcherDeps {
  */
 export class Batcher {
   private readonly queue: BoundedQueue<Exchange>;
-  private failed: Batch[] = [];
+  private failed: PackedBatch[] = [];
   private failedEvents = 0;
   private failedBytes = 0;
   private readonly inFlight = new Set<Promise<void>>();
@@ -124,8 +116,8 @@ export class Batcher {
       let work: Promise<void>;
       const batch = this.failed.shift();
       if (batch) {
-        this.failedEvents -= batch.jsons.length;
-        this.failedBytes -= batch.bytes;
+        this.failedEvents -= batch.count;
+        this.failedBytes -= batch.body.length;
         work = this.send(batch, signal);
       } else if (this.queue.length >= this.settings.batchSize || (partial && this.queue.length > 0)) {
         work = this.assembleAndSend(this.queue.take(this.settings.batchSize), signal);
@@ -141,21 +133,17 @@ export class Batcher {
   }
 
   private async assembleAndSend(exchanges: Exchange[], signal?: AbortSignal): Promise<void> {
-    const { jsons, dropped } = await this.deps.serialize(exchanges);
+    const { packed, dropped } = await this.deps.assemble(exchanges);
     for (const reason of dropped) {
       this.deps.counters.drop(reason);
       if (reason === 'mask_error') warnOnce('mask_error', 'maskEventModel threw or returned no event; such events are dropped (counted in stats().dropped.mask_error)');
     }
-    if (jsons.length === 0) return;
-    let bytes = 0;
-    for (const json of jsons) bytes += json.length;
-    await this.send({ jsons, bytes }, signal);
+    if (packed) await this.send(packed, signal);
   }
 
-  private async send(batch: Batch, signal?: AbortSignal): Promise<void> {
-    const count = batch.jsons.length;
+  private async send(batch: PackedBatch, signal?: AbortSignal): Promise<void> {
+    const { count, body } = batch;
     try {
-      const body = await gzipAsync(Buffer.from(`[${batch.jsons.join(',')}]`, 'utf8'));
       const answer = await withRetry(
         () => this.deps.transport().send('POST', '/v1/events/batch', body, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, signal),
         this.deps.retry ?? DEFAULT_RETRY,
@@ -170,8 +158,7 @@ export class Batcher {
       const status = err instanceof CollectorError ? err.status : undefined;
       if (status === 413 && count > 1) {
         // Too large for the collector: halve it rather than lose it.
-        const half = Math.ceil(count / 2);
-        this.requeue(split(batch, 0, half), split(batch, half, count));
+        this.requeue(...splitPacked(batch));
         return;
       }
       if (status !== undefined && status < 500 && status !== 408 && status !== 429) {
@@ -188,11 +175,12 @@ export class Batcher {
     }
   }
 
-  private requeue(...batches: Batch[]): void {
+  /** Failed batches wait at the front, compressed: their bytes count against maxQueueBytes as held. */
+  private requeue(...batches: PackedBatch[]): void {
     this.failed.unshift(...batches);
     for (const batch of batches) {
-      this.failedEvents += batch.jsons.length;
-      this.failedBytes += batch.bytes;
+      this.failedEvents += batch.count;
+      this.failedBytes += batch.body.length;
     }
   }
 
@@ -218,11 +206,4 @@ export class Batcher {
     this.failedBytes = 0;
     return n;
   }
-}
-
-function split(batch: Batch, from: number, to: number): Batch {
-  const jsons = batch.jsons.slice(from, to);
-  let bytes = 0;
-  for (const json of jsons) bytes += json.length;
-  return { jsons, bytes };
 }

@@ -1,6 +1,7 @@
 import { buildEvent, type Sampler } from '../event/build.js';
 import type { Exchange } from '../event/types.js';
 import type { ResolvedOptions } from '../options/types.js';
+import type { PackedBatch } from './packed-batch.js';
 import type { DropReason } from './stats.js';
 
 /** What serializing needs besides the options: the auth headers in use and the sampler. */
@@ -31,6 +32,12 @@ export function serializeExchange(exchange: Exchange, ctx: SerializeContext): st
 
 export interface SerializedBatch {
   jsons: string[];
+  dropped: DropReason[];
+}
+
+/** A batch ready for the wire (none when every event was dropped) and the reasons for the drops. */
+export interface AssembledBatch {
+  packed: PackedBatch | undefined;
   dropped: DropReason[];
 }
 

@@ -2,12 +2,13 @@ import { parentPort } from 'node:worker_threads';
 import type { Exchange } from '../event/types.js';
 import type { ResolvedOptions } from '../options/types.js';
 import { RemoteConfig, type CollectorConfig } from './remote-config.js';
+import { packSync } from './packed-batch.js';
 import { serializeAll, type SerializeContext } from './serialize-event.js';
 
 /**
- * The serializer thread: turns captured exchanges into event JSON (identify, sample, decode
- * bodies, redact, mask, stringify) so none of that runs on the app's thread. Options arrive
- * without functions: maskEventModel, when set, keeps serialization on the main thread.
+ * The serializer thread: turns captured exchanges into a gzip batch (identify, sample, decode
+ * bodies, redact, mask, stringify, compress) so none of that runs on the app's thread. Options
+ * arrive without functions: maskEventModel, when set, keeps serialization on the main thread.
  */
 const sampler = new RemoteConfig(() => {
   throw new Error('the serializer thread does not fetch');
@@ -29,7 +30,8 @@ parentPort?.on('message', (message: ToWorker) => {
       return;
     case 'batch': {
       if (!ctx) return parentPort!.postMessage({ id: message.id, error: 'no config yet' });
-      parentPort!.postMessage({ id: message.id, ...serializeAll(message.exchanges, ctx) });
+      const { jsons, dropped } = serializeAll(message.exchanges, ctx);
+      parentPort!.postMessage({ id: message.id, packed: jsons.length ? packSync(jsons) : undefined, dropped });
     }
   }
 });

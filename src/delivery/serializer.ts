@@ -4,12 +4,13 @@ import type { Exchange } from '../event/types.js';
 import { debug, warnOnce } from '../log.js';
 import type { ResolvedOptions } from '../options/types.js';
 import type { CollectorConfig } from './remote-config.js';
-import { serializeAll, type SerializeContext, type SerializedBatch } from './serialize-event.js';
+import { packAsync, packSync, type PackedBatch } from './packed-batch.js';
+import { serializeAll, type AssembledBatch, type SerializeContext } from './serialize-event.js';
 import type { ToWorker } from './serializer-worker.js';
 
 /**
- * Serializes batches on a worker thread, so event assembly costs the app's thread only the copy
- * of the captured facts. Falls back to the main thread when a user function must run
+ * Assembles batches (events → JSON → gzip) on a worker thread, so it costs the app's thread only
+ * the copy of the captured facts. Falls back to the main thread when a user function must run
  * (maskEventModel), when the facts cannot be copied (a hook returned a function, say), or when
  * the worker cannot start or dies. The worker is unref'd: it never keeps the process alive.
  */
@@ -17,7 +18,7 @@ export class Serializer {
   private worker: Worker | undefined;
   private failed = false;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (batch: SerializedBatch) => void; exchanges: Exchange[] }>();
+  private readonly pending = new Map<number, { resolve: (batch: AssembledBatch | Promise<AssembledBatch>) => void; exchanges: Exchange[] }>();
   private lastSampling: CollectorConfig | undefined;
   /** Set at exit: the app is done, and a thread that may still be starting is not worth waiting for. */
   mainThreadOnly = false;
@@ -34,11 +35,11 @@ export class Serializer {
     this.post({ type: 'sampling', config });
   }
 
-  serialize(exchanges: Exchange[]): Promise<SerializedBatch> {
+  assemble(exchanges: Exchange[]): Promise<AssembledBatch> {
     const ctx = this.main();
-    if (!ctx) return Promise.resolve({ jsons: [], dropped: exchanges.map(() => 'shutdown' as const) });
+    if (!ctx) return Promise.resolve(shutdown(exchanges));
     const worker = ctx.options.maskEventModel || this.mainThreadOnly ? undefined : this.start(ctx);
-    if (!worker) return Promise.resolve(serializeAll(exchanges, ctx));
+    if (!worker) return this.onMain(exchanges);
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, { resolve, exchanges });
@@ -47,7 +48,7 @@ export class Serializer {
       } catch {
         // Not copyable (a hook gave back a function or a symbol): this batch on the main thread.
         this.pending.delete(id);
-        resolve(serializeAll(exchanges, ctx));
+        resolve(this.onMain(exchanges));
       }
     });
   }
@@ -57,11 +58,11 @@ export class Serializer {
     try {
       // No execArgv: the app's `--import moesif/register` must not start an agent in our thread.
       const worker = new Worker(join(__dirname, 'serializer-worker.js'), { execArgv: [], stdin: false });
-      worker.on('message', (answer: SerializedBatch & { id: number; error?: string }) => {
+      worker.on('message', (answer: FromWorker) => {
         const entry = this.pending.get(answer.id);
         if (!entry) return;
         this.pending.delete(answer.id);
-        entry.resolve(answer.error ? this.onMain(entry.exchanges) : answer);
+        entry.resolve(answer.error !== undefined ? this.onMain(entry.exchanges) : { packed: answer.packed && asBuffers(answer.packed), dropped: answer.dropped });
       });
       worker.on('error', (err) => this.stop(`serializer thread failed (${err.message}); serializing on the main thread`));
       worker.on('exit', () => this.stop('serializer thread exited; serializing on the main thread'));
@@ -87,9 +88,13 @@ export class Serializer {
     }
   }
 
-  private onMain(exchanges: Exchange[]): SerializedBatch {
+  /** On the app's thread: compression on libuv's pool, or right here at exit (no loop turns left to wait for). */
+  private async onMain(exchanges: Exchange[]): Promise<AssembledBatch> {
     const ctx = this.main();
-    return ctx ? serializeAll(exchanges, ctx) : { jsons: [], dropped: exchanges.map(() => 'shutdown' as const) };
+    if (!ctx) return shutdown(exchanges);
+    const { jsons, dropped } = serializeAll(exchanges, ctx);
+    if (jsons.length === 0) return { packed: undefined, dropped };
+    return { packed: this.mainThreadOnly ? packSync(jsons) : await packAsync(jsons), dropped };
   }
 
   private post(message: ToWorker): void {
@@ -106,6 +111,18 @@ export class Serializer {
     worker?.removeAllListeners('exit');
     void worker?.terminate();
   }
+}
+
+type FromWorker = { id: number; error?: string } & AssembledBatch;
+
+function shutdown(exchanges: Exchange[]): AssembledBatch {
+  return { packed: undefined, dropped: exchanges.map(() => 'shutdown' as const) };
+}
+
+/** A batch's body crosses threads as a plain Uint8Array; the transport wants a Buffer. */
+function asBuffers(packed: PackedBatch): PackedBatch {
+  const body: Uint8Array = packed.body;
+  return Buffer.isBuffer(body) ? packed : { ...packed, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) };
 }
 
 /** Options without their functions (hooks cannot cross to another thread). */

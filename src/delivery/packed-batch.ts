@@ -1,0 +1,54 @@
+import { gzip, gunzipSync, gzipSync } from 'node:zlib';
+
+/**
+ * A batch as it goes on the wire: the gzip of `[event,event,…]`, ready to send and to send
+ * again. Held compressed, so a collector outage keeps several times more events within
+ * maxQueueBytes. `ends` marks where each event's JSON ends in the uncompressed text, so a batch
+ * the collector finds too large (413) can be cut in two without building it again.
+ */
+export interface PackedBatch {
+  body: Buffer;
+  count: number;
+  ends: number[];
+}
+
+/**
+ * Level 1: on event batches it compresses within a few percent of the default level at a third
+ * of the CPU (measured in bench/pipeline; JSON batches repeat their field names).
+ */
+const GZIP = { level: 1 };
+
+function layout(jsons: readonly string[]): { text: string; ends: number[] } {
+  const ends: number[] = new Array(jsons.length);
+  let at = 1;
+  for (let i = 0; i < jsons.length; i++) {
+    at += Buffer.byteLength(jsons[i]!) + 1; // the comma or closing bracket after it
+    ends[i] = at - 1;
+  }
+  return { text: `[${jsons.join(',')}]`, ends };
+}
+
+/** Packs on the calling thread: for the serializer thread, and at exit. */
+export function packSync(jsons: readonly string[]): PackedBatch {
+  const { text, ends } = layout(jsons);
+  return { body: gzipSync(text, GZIP), count: jsons.length, ends };
+}
+
+/** Packs with the compression on libuv's pool: for the app's thread, which must not block. */
+export function packAsync(jsons: readonly string[]): Promise<PackedBatch> {
+  const { text, ends } = layout(jsons);
+  return new Promise((resolve, reject) => gzip(text, GZIP, (err, body) => (err ? reject(err) : resolve({ body, count: jsons.length, ends }))));
+}
+
+/** Cuts a batch in two halves (rare: after a 413), each a batch of its own. */
+export function splitPacked(batch: PackedBatch): [PackedBatch, PackedBatch] {
+  const text = gunzipSync(batch.body);
+  const half = Math.ceil(batch.count / 2);
+  const part = (from: number, to: number): PackedBatch => {
+    const start = from === 0 ? 1 : batch.ends[from - 1]! + 1;
+    const inner = text.subarray(start, batch.ends[to - 1]);
+    const ends = batch.ends.slice(from, to).map((end) => end - start + 1);
+    return { body: gzipSync(Buffer.concat([Buffer.from('['), inner, Buffer.from(']')]), GZIP), count: to - from, ends };
+  };
+  return [part(0, half), part(half, batch.count)];
+}
