@@ -1,4 +1,5 @@
 import { brotliDecompressSync, gunzipSync, inflateSync, inflateRawSync } from 'node:zlib';
+import { CLEAN, NOT_JSON, RawJson, scanJson } from './raw-json.js';
 import type { CapturedBody, EventHeaders } from './types.js';
 
 export interface EncodedBody {
@@ -7,7 +8,7 @@ export interface EncodedBody {
 }
 
 /**
- * SPEC §4: JSON that parses is sent parsed; anything else as base64 of the bytes. Compressed
+ * SPEC §4: JSON that parses is sent as JSON; anything else as base64 of the bytes. Compressed
  * bodies are decoded first, never past the limit; over the limit the body becomes a marker.
  */
 export function encodeBody(
@@ -30,12 +31,10 @@ export function encodeBody(
     if (decoded) bytes = decoded;
   }
   if (bytes.length === 0) return undefined;
+  // Valid JSON is kept as its text (parsed later only if something must look inside).
   if (isJsonType(headerString(headers['content-type']))) {
-    try {
-      return { body: JSON.parse(bytes.toString('utf8')), transfer_encoding: 'json' };
-    } catch {
-      /* not JSON after all: base64 below */
-    }
+    const scan = scanJson(bytes);
+    if (scan !== NOT_JSON) return { body: new RawJson(bytes.toString('utf8'), scan === CLEAN), transfer_encoding: 'json' };
   }
   return { body: bytes.toString('base64'), transfer_encoding: 'base64' };
 }

@@ -5,6 +5,7 @@ import { normalizeHeaders } from './headers.js';
 import { asId, asObject, asString } from './hooks.js';
 import { userFromAuthorization } from './identify.js';
 import { maskHeaders, maskJson } from './mask.js';
+import { RawJson } from './raw-json.js';
 import { redactForm, redactHeaders, redactJson, redactUri } from './redact.js';
 import type { EventModel, Exchange } from './types.js';
 
@@ -74,10 +75,13 @@ export function buildEvent(ex: Exchange, options: ResolvedOptions, authHeaders: 
   }
   maskHeaders(requestHeaders, options.requestHeaderMasks);
   maskHeaders(responseHeaders, options.responseHeaderMasks);
-  if (event.request.transfer_encoding === 'json') maskJson(event.request.body, options.requestBodyMasks);
-  if (event.response!.transfer_encoding === 'json') maskJson(event.response!.body, options.responseBodyMasks);
+  maskBody(event.request, options.requestBodyMasks);
+  maskBody(event.response!, options.responseBodyMasks);
 
   if (!options.maskEventModel) return { event };
+  // The user's function sees plain objects, as documented.
+  parsed(event.request);
+  parsed(event.response!);
   try {
     const masked = options.maskEventModel(event);
     if (!masked || typeof masked !== 'object' || !masked.request) return { dropped: 'mask_error' };
@@ -87,9 +91,25 @@ export function buildEvent(ex: Exchange, options: ResolvedOptions, authHeaders: 
   }
 }
 
-function redactBody(part: { body?: unknown; transfer_encoding?: string }, headers: Record<string, unknown>): void {
+type Part = { body?: unknown; transfer_encoding?: string };
+
+/** A JSON body kept as text becomes objects: for whoever must look inside. */
+function parsed(part: Part): void {
+  if (part.body instanceof RawJson) part.body = part.body.value;
+}
+
+function maskBody(part: Part, keys: readonly string[]): void {
+  if (part.transfer_encoding !== 'json' || keys.length === 0) return;
+  parsed(part);
+  maskJson(part.body, keys);
+}
+
+function redactBody(part: Part, headers: Record<string, unknown>): void {
   if (part.body === undefined) return;
   if (part.transfer_encoding === 'json') {
+    // Most bodies hold nothing to redact: a scan of the text says so, and the text goes as it is.
+    if (part.body instanceof RawJson && part.body.clean) return;
+    parsed(part);
     part.body = redactJson(part.body);
     return;
   }

@@ -1,3 +1,4 @@
+import { RawJson } from './raw-json.js';
 import type { EventHeaders } from './types.js';
 
 /**
@@ -51,6 +52,7 @@ export function claimFromJwt(token: string, claimPath: string): string | undefin
 
 /** obj at "a.b.c"; a key that itself contains dots is found first. */
 export function valueAtPath(obj: unknown, path: string): unknown {
+  if (obj instanceof RawJson) obj = obj.value; // a body kept as text (sampling on request.body.x)
   if (obj === null || typeof obj !== 'object') return undefined;
   const record = obj as Record<string, unknown>;
   if (path in record) return record[path];

@@ -4,7 +4,7 @@ import type { EventHeaders } from './types.js';
 export const REDACTED = '<redacted>';
 
 const SENSITIVE_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key']);
-/** Key names whose values are secrets: password, passwd, secret, token, api_key, apikey, api-key. */
+/** Key names whose values are secrets: password, passwd, secret, token, api_key, apikey, api-key (raw-json.ts scans for the same). */
 const SENSITIVE_KEY = /passw(?:or)?d|secret|token|api[_-]?key/i;
 
 export function isSensitiveKey(key: string): boolean {

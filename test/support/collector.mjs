@@ -7,6 +7,7 @@ export async function startTestCollector({ config = { sample_rate: 100 }, config
   const state = {
     requests: [], // every request: { method, path, headers, body }
     batches: [], // decoded event batches, in order of arrival (2xx answered only)
+    rawBatches: [], // the same batches as the JSON text that arrived (after gunzip)
     entities: [], // { path, body }
     configFetches: 0,
     config,
@@ -56,6 +57,7 @@ export async function startTestCollector({ config = { sample_rate: 100 }, config
         return res.end(next.body ?? '');
       }
       state.batches.push(body);
+      state.rawBatches.push(raw.toString('utf8'));
       res.writeHead(201, { 'x-moesif-config-etag': state.configEtag, 'x-moesif-rules-tag': state.rulesTag, ...(next?.headers ?? {}) });
       res.end();
       wake();
