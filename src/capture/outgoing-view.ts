@@ -1,4 +1,5 @@
 import { encodeBody, isJsonType } from '../event/body.js';
+import { RawJson } from '../event/raw-json.js';
 import { normalizeHeaders } from '../event/headers.js';
 import type { CapturedBody, EventHeaders } from '../event/types.js';
 import type { OutgoingRequestView, OutgoingResponseView } from '../options/types.js';
@@ -77,7 +78,7 @@ function viewBody(captured: CapturedBody | undefined, headers: EventHeaders, lim
     const marker = encoded.body as { msg?: unknown } | null;
     // Decoded past the limit: the event gets the over-limit marker, the hook no body.
     if (typeof marker?.msg === 'string' && marker.msg === `request.body.length exceeded requestMaxBodySize of ${limit} bytes`) return undefined;
-    return encoded.body;
+    return encoded.body instanceof RawJson ? encoded.body.value : encoded.body; // hooks see objects
   }
   const bytes = Buffer.from(encoded.body as string, 'base64');
   const type = String(headers['content-type'] ?? '').toLowerCase();
