@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { Exchange } from '../event/types.js';
 import type { ResolvedOptions } from '../options/types.js';
+import { setDebug } from '../log.js';
 import { RemoteConfig, type CollectorConfig } from './remote-config.js';
 import { serializeAll, type SerializeContext } from './serialize-event.js';
 
@@ -23,6 +24,7 @@ parentPort?.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'config':
       ctx = { options: message.options, authHeaders: message.authHeaders, sample: (event) => sampler.weightFor(event) };
+      setDebug(message.options.localDebug); // this thread's log lines follow localDebug too
       return;
     case 'sampling':
       sampler.apply(message.config);

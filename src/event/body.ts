@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { brotliDecompressSync, gunzipSync, inflateSync, inflateRawSync } from 'node:zlib';
 import type { CapturedBody, EventHeaders } from './types.js';
 
@@ -30,7 +31,9 @@ export function encodeBody(
     if (decoded) bytes = decoded;
   }
   if (bytes.length === 0) return undefined;
-  if (isJsonType(headerString(headers['content-type']))) {
+  // JSON text is UTF-8 (RFC 8259 §8.1): bytes that are not would parse only after decoding put
+  // U+FFFD in place of what was sent, so they go as base64, as sent.
+  if (isJsonType(headerString(headers['content-type'])) && isUtf8(bytes)) {
     try {
       return { body: JSON.parse(bytes.toString('utf8')), transfer_encoding: 'json' };
     } catch {
