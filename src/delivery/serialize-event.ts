@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent, type Sampler } from '../event/build.js';
 import type { EventModel, Exchange } from '../event/types.js';
+import { metadataJson } from '../event/hooks.js';
 import { debugOnce, warnOnce } from '../log.js';
 import type { ResolvedOptions } from '../options/types.js';
 import type { DropReason } from './stats.js';
@@ -16,39 +17,50 @@ export interface SerializeContext {
 export function serializeExchange(exchange: Exchange, ctx: SerializeContext): string | DropReason {
   const built = buildEvent(exchange, ctx.options, ctx.authHeaders, ctx.sample);
   if ('dropped' in built) return built.dropped;
-  try {
-    return JSON.stringify(built.event);
-  } catch {
-    return withoutUnwritable(built.event);
+  const event = built.event;
+  // Metadata is written on its own and appended: a circular, too deep or too large one (from a
+  // hook or maskEventModel) costs the metadata only, said once.
+  let metadata: string | undefined;
+  if (event.metadata !== undefined) {
+    metadata = metadataJson(event.metadata);
+    delete event.metadata;
   }
+  let json: string;
+  try {
+    json = JSON.stringify(event);
+  } catch {
+    const written = withoutUnwritable(event);
+    if (written.charCodeAt(0) !== 123 /* { */) return written as DropReason;
+    json = written;
+  }
+  return metadata === undefined ? json : `${json.slice(0, -1)},"metadata":${metadata}}`;
 }
 
-/** Stands in for a part written on its own (see withoutUnwritable); random, so no sent value can mimic it. */
+/** Stands in for a body written on its own (see withoutUnwritable); random, so no sent value can mimic it. */
 const PART = `\u0000moesif-part-${randomUUID()}-`;
 
 /**
- * An event JSON.stringify refused: circular or too deep (a hook's metadata, a hostile body nested
- * 100k deep). Each of metadata and the bodies is written on its own (V8 may write a deep value
- * alone that it refuses inside a slower-path object) and spliced in; only a part that cannot be
- * written at all is left out, so a bad metadata object costs the metadata, not the bodies.
+ * An event JSON.stringify refused: a body circular or too deep (a hostile body nested 100k deep,
+ * where stringify recurses; a maskEventModel that made a cycle). Each body is written on its own
+ * (V8 may write a deep value alone that it refuses inside an object on its slower path) and
+ * spliced in; only a body that cannot be written at all is left out.
  */
-function withoutUnwritable(event: EventModel): string | DropReason {
-  const parts: Array<[Record<string, unknown> | undefined, string, string]> = [
-    [event as unknown as Record<string, unknown>, 'metadata', 'metadata'],
-    [event.request as unknown as Record<string, unknown>, 'body', 'request.body'],
-    [event.response as unknown as Record<string, unknown> | undefined, 'body', 'response.body'],
+function withoutUnwritable(event: EventModel): string {
+  const parts: Array<[Record<string, unknown> | undefined, string]> = [
+    [event.request as unknown as Record<string, unknown>, 'request.body'],
+    [event.response as unknown as Record<string, unknown> | undefined, 'response.body'],
   ];
   const written = new Map<string, string>();
   const left: string[] = [];
-  for (const [holder, key, what] of parts) {
-    if (holder?.[key] === undefined) continue;
+  for (const [part, what] of parts) {
+    if (part?.body === undefined) continue;
     try {
       const token = `${PART}${written.size}`;
-      written.set(JSON.stringify(token), JSON.stringify(holder[key]));
-      holder[key] = token;
+      written.set(JSON.stringify(token), JSON.stringify(part.body));
+      part.body = token;
     } catch {
-      delete holder[key];
-      if (key === 'body') delete holder.transfer_encoding;
+      delete part.body;
+      delete part.transfer_encoding;
       left.push(what);
     }
   }
@@ -60,12 +72,8 @@ function withoutUnwritable(event: EventModel): string | DropReason {
     return 'serialize_error';
   }
   for (const [token, part] of written) json = json.replace(token, () => part);
-  for (const what of left) {
-    const message = `${what} cannot be serialized (circular, or nested too deep); it is left out of the event`;
-    // metadata comes from the user's hook: say so once; a body is what a client sent.
-    if (what === 'metadata') warnOnce('serialize:metadata', message);
-    else debugOnce(`serialize:${what}`, message);
-  }
+  // What a client sent: worth a line under localDebug, not a warning.
+  for (const what of left) debugOnce(`serialize:${what}`, `${what} cannot be serialized (circular, or nested too deep); it is left out of the event`);
   return json;
 }
 
