@@ -40,7 +40,7 @@ async function eventOf(t) {
  * reads everything until the server closes. `end`: half-close after writing; `reset`: RST after
  * writing. Resolves { bytes, error, timedOut }.
  */
-function raw(port, parts, { gapMs = 0, end = false, reset = false, timeoutMs = 10_000, beforeEach } = {}) {
+function raw(port, parts, { gapMs = 0, end = false, reset = false, timeoutMs = 10_000 } = {}) {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     const chunks = [];
@@ -59,7 +59,6 @@ function raw(port, parts, { gapMs = 0, end = false, reset = false, timeoutMs = 1
     socket.on('connect', async () => {
       for (const [i, part] of parts.entries()) {
         if (i > 0 && gapMs) await new Promise((r) => setTimeout(r, gapMs));
-        await beforeEach?.(i, socket);
         if (socket.destroyed) return;
         const buf = typeof part === 'string' ? Buffer.from(part, 'latin1') : part;
         if (!socket.write(buf)) await new Promise((r) => socket.once('drain', r));
@@ -75,8 +74,7 @@ function normalize(bytes) {
   return bytes
     .toString('latin1')
     .replace(/^date: [^\r\n]*\r\n/gim, '')
-    .replace(/^x-moesif-transaction-id: [^\r\n]*\r\n/gim, '')
-    .replace(/^keep-alive: [^\r\n]*\r\n/gim, (m) => m); // kept: the same in both
+    .replace(/^x-moesif-transaction-id: [^\r\n]*\r\n/gim, '');
 }
 
 function post(path, body, headers = {}) {
@@ -100,11 +98,9 @@ function answer(bytes) {
 
 const digest = (buf) => ({ length: buf.length, sha256: createHash('sha256').update(buf).digest('base64') });
 
-/** Nothing but the agent's own tagged lines, and none of them about an error of its own. */
-function assertQuietStderr(child, allowed = []) {
-  const lines = child.stderr.split('\n').filter(Boolean);
-  const unexpected = lines.filter((l) => !allowed.some((re) => re.test(l)));
-  assert.deepEqual(unexpected, [], `unexpected stderr:\n${child.stderr}`);
+/** Not a line on stderr: no uncaught error, no warning, no message of the agent's. */
+function assertQuietStderr(child) {
+  assert.deepEqual(child.stderr.split('\n').filter(Boolean), [], `unexpected stderr:\n${child.stderr}`);
 }
 
 function hostileSuite(framework) {
@@ -121,16 +117,7 @@ function hostileSuite(framework) {
       bare = startChild(APP, { nodeArgs: ['--expose-gc'], env, preload: 'none' });
       [port.agent, port.bare] = await Promise.all([agent.port(), bare.port()]);
     });
-    after(async () => {
-      // Whatever it was sent, the agent never threw, never printed, and the app still runs.
-      try {
-        assert.equal(agent.child.exitCode, null, 'the app under the agent still runs');
-        assertQuietStderr(agent);
-        assertQuietStderr(bare);
-      } finally {
-        await Promise.all([agent?.kill(), bare?.kill()]);
-      }
-    });
+    after(() => Promise.all([agent?.kill(), bare?.kill()]));
 
     /** Sends the same bytes to both apps; asserts the same answer; returns the agent app's. */
     async function same(parts, options) {
@@ -147,6 +134,7 @@ function hostileSuite(framework) {
       const t = tag('after');
       const got = await same([get(`/hello?t=${t}`)]);
       assert.equal(answer(got.bytes).body.toString(), 'hello');
+      assert.match(got.bytes.toString('latin1'), /^X-Moesif-Transaction-Id: [0-9a-f-]{36}\r$/m, 'the agent is still at work');
       const event = await eventOf(t);
       assert.equal(event.response.status, 200);
       return t;
@@ -429,10 +417,11 @@ function hostileSuite(framework) {
           `heap+array buffers over both: bare ${mb(grew('bare', 'heapUsed') + grew('bare', 'arrayBuffers'))}, agent ${mb(grew('agent', 'heapUsed') + grew('agent', 'arrayBuffers'))}`;
         console.log(`# ${report}`);
         assert.ok(grew('agent', 'heapUsed') + grew('agent', 'arrayBuffers') < 16e6, `nothing of the uploads is held: ${report}`);
-        // rss moves by tens of MB with the allocator (threads free array buffers in the background),
-        // agent or not; what held any part of 500 MB would show far above these bounds.
+        // rss keeps the peak of the buffers in flight, which moves by tens of MB from run to run,
+        // agent or not (measured on Node 20-26: up to ~70 MB over the two uploads, up to ~45 MB in
+        // the second alone, bare or not). Held upload bytes would show far above these bounds.
         assert.ok(grew('agent', 'rss', 1, 2) < 64e6, `the second upload adds nothing to rss but allocator noise: ${report}`);
-        assert.ok(grew('agent', 'rss') < Math.max(grew('bare', 'rss'), 0) + 64e6, `rss grows as without the agent, within allocator noise: ${report}`);
+        assert.ok(grew('agent', 'rss') < 128e6, `rss did not grow with the 1000 MB passed: ${report}`);
       });
 
       test('10k headers with --max-http-header-size raised: the same answer; the event holds what Node kept', async () => {
@@ -470,6 +459,13 @@ function hostileSuite(framework) {
         }
       });
     }
+
+    test('after all of it: the app still runs and answers, and nothing was printed (no uncaught error, no warning)', async () => {
+      await stillServes();
+      assert.equal(agent.child.exitCode, null);
+      assertQuietStderr(agent);
+      assertQuietStderr(bare);
+    });
   });
 }
 
