@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { Exchange } from '../event/types.js';
 import type { ResolvedOptions } from '../options/types.js';
-import { setDebug } from '../log.js';
+import { setDebug, setWarnSink } from '../log.js';
 import { RemoteConfig, type CollectorConfig } from './remote-config.js';
 import { serializeAll, type SerializeContext } from './serialize-event.js';
 
@@ -14,6 +14,8 @@ const sampler = new RemoteConfig(() => {
   throw new Error('the serializer thread does not fetch');
 });
 let ctx: SerializeContext | undefined;
+// Said once per process, not once per thread: the main thread prints (or not, if it already did).
+setWarnSink((cause, message) => parentPort?.postMessage({ warn: [cause, message] }));
 
 export type ToWorker =
   | { type: 'config'; options: ResolvedOptions; authHeaders: string[] }

@@ -57,7 +57,8 @@ export class Serializer {
     try {
       // No execArgv: the app's `--import moesif/register` must not start an agent in our thread.
       const worker = new Worker(join(__dirname, 'serializer-worker.js'), { execArgv: [], stdin: false });
-      worker.on('message', (answer: SerializedBatch & { id: number; error?: string }) => {
+      worker.on('message', (answer: SerializedBatch & { id: number; error?: string; warn?: [string, string] }) => {
+        if (answer.warn) return warnOnce(answer.warn[0], answer.warn[1]);
         const entry = this.pending.get(answer.id);
         if (!entry) return;
         this.pending.delete(answer.id);
