@@ -1,4 +1,4 @@
-import { isThenable } from './event/hooks.js';
+import { boundedId, isThenable } from './event/hooks.js';
 import type { Exchange } from './event/types.js';
 import { Batcher } from './delivery/batcher.js';
 import { InvalidEntityError, sendEntities, type EntityKind } from './delivery/entities.js';
@@ -160,6 +160,11 @@ export class Agent implements CaptureSink {
   }
 
   private enqueue(exchange: Exchange): void {
+    // A 10 MB id from a hook is not held in the queue nor copied to the serializer: left out now.
+    if (exchange.userId !== undefined) exchange.userId = boundedId(hookName('userId', exchange), exchange.userId);
+    if (exchange.companyId !== undefined) exchange.companyId = boundedId(hookName('companyId', exchange), exchange.companyId);
+    if (exchange.sessionToken !== undefined) exchange.sessionToken = boundedId(hookName('sessionToken', exchange), exchange.sessionToken);
+    if (exchange.apiVersion !== undefined) exchange.apiVersion = boundedId('getApiVersion', exchange.apiVersion);
     const size = EVENT_BASE_BYTES + exchange.url.length + headerBytes(exchange.requestHeaders) + headerBytes(exchange.responseHeaders) + (exchange.requestBody?.size ?? 0) + (exchange.responseBody?.size ?? 0);
     this.batcher.add(exchange, size);
   }
@@ -232,10 +237,26 @@ async function settleHooks(exchange: Exchange): Promise<void> {
         timer = setTimeout(resolve, ASYNC_HOOK_TIMEOUT_MS, undefined);
         timer.unref();
       });
-      exchange[field] = await Promise.race([Promise.resolve(value).catch(() => undefined), timeout]);
+      const settled = Promise.resolve(value).then(
+        (v) => ({ v }),
+        () => ({ v: undefined }), // a rejection: runHook has said so
+      );
+      const outcome = await Promise.race([settled, timeout]);
       clearTimeout(timer);
+      if (outcome === undefined) {
+        const name = hookName(field, exchange);
+        warnOnce(`hook-timeout:${name}`, `${name} did not settle within ${ASYNC_HOOK_TIMEOUT_MS} ms; that field is left out (the event is not held longer) (said once)`);
+      }
+      exchange[field] = outcome?.v;
     }),
   );
+}
+
+const HOOK_OF = { userId: 'identifyUser', companyId: 'identifyCompany', sessionToken: 'getSessionToken', metadata: 'getMetadata', apiVersion: 'getApiVersion' } as const;
+
+/** The hook that gave an exchange's field, for messages. */
+function hookName(field: keyof typeof HOOK_OF, exchange: Exchange): string {
+  return exchange.direction === 'Outgoing' && field !== 'apiVersion' ? `${HOOK_OF[field]}Outgoing` : HOOK_OF[field];
 }
 
 function headerBytes(headers: Exchange['requestHeaders']): number {

@@ -21,11 +21,22 @@ export function debug(message: string): void {
   else if (nodeDebug.enabled) nodeDebug(message);
 }
 
-/** Prints the first time a cause is seen, then stays quiet for that cause. */
+/** Where warnings go instead of stderr: the serializer thread hands them to the main thread. */
+let warnSink: ((cause: string, message: string) => void) | undefined;
+
+export function setWarnSink(sink: (cause: string, message: string) => void): void {
+  warnSink = sink;
+}
+
+/**
+ * Prints the first time a cause is seen, then stays quiet for that cause: once per process, as
+ * warnings from the serializer thread go through the main thread's set.
+ */
 export function warnOnce(cause: string, message: string): void {
   if (warned.has(cause)) return;
   warned.add(cause);
-  process.stderr.write(`[moesif] ${message}\n`);
+  if (warnSink) warnSink(cause, message);
+  else process.stderr.write(`[moesif] ${message}\n`);
 }
 
 /** Like debug(), but once per cause: for hook failures that would repeat on every request. */

@@ -191,6 +191,6 @@ function mergeMetadata(ours: Record<string, unknown>, theirs: unknown): unknown 
   if (typeof (theirs as PromiseLike<unknown>)?.then === 'function') {
     return Promise.resolve(theirs).then((value) => mergeMetadata(ours, value), () => ours);
   }
-  const object = asObject('getMetadataOutgoing', theirs); // the wrong type is refused (said once under localDebug)
+  const object = asObject('getMetadataOutgoing', theirs); // the wrong type is refused (said once)
   return object === undefined ? ours : { ...ours, ...object };
 }

@@ -1,6 +1,6 @@
 import { subscribe } from 'node:diagnostics_channel';
 import { randomUUID } from 'node:crypto';
-import { ServerResponse, type IncomingMessage } from 'node:http';
+import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
 import shimmer from 'shimmer';
 import { runHook } from '../event/hooks.js';
 import type { CapturedBody, Exchange } from '../event/types.js';
@@ -230,6 +230,7 @@ function record(req: IncomingMessage, res: ServerResponse, state: IncomingState,
   if (state.transactionId && headers[TRANSACTION_HEADER] === undefined) {
     requestHeaders = requestHeaders.concat('x-moesif-transaction-id', state.transactionId);
   }
+  const rejected = aborted ? parserRejection(req, res) : undefined;
   const exchange: Exchange = {
     direction: 'Incoming',
     startTime: state.startTime,
@@ -238,9 +239,9 @@ function record(req: IncomingMessage, res: ServerResponse, state: IncomingState,
     url: `${scheme}://${host}${state.url}`,
     requestHeaders,
     requestBody: state.requestTap?.body,
-    status: aborted ? CLIENT_CLOSED_STATUS : res.statusCode,
+    status: rejected ? rejected.status : aborted ? CLIENT_CLOSED_STATUS : res.statusCode,
     // The header block as written to the wire holds writeHead()'s headers too.
-    responseHeaders: ((res as any)._header as string | null) || (res.getHeaders() as Exchange['responseHeaders']),
+    responseHeaders: rejected?.head ?? (((res as any)._header as string | null) || (res.getHeaders() as Exchange['responseHeaders'])),
     responseBody: state.responseTap?.body,
     remoteAddress: state.remoteAddress,
     userId: (options.identifyUser && runHook('identifyUser', options.identifyUser, hookReq, hookRes)) ?? userIdOf(view.user),
@@ -253,4 +254,20 @@ function record(req: IncomingMessage, res: ServerResponse, state: IncomingState,
     responseLimit: options.responseMaxBodySize,
   };
   sink!.record(exchange);
+}
+
+/**
+ * The answer Node itself wrote when the request turned out malformed after the app had it (bad
+ * chunk framing, a body cut short by EOF): Node's default clientError handling writes a bare 400
+ * (431, 413) on the socket and closes it, and the app's response never finishes. Without this the
+ * event would say 499, as if the client had gone away. Only when Node's default handling ran: no
+ * 'clientError' listener, nothing of the app's response written yet.
+ */
+function parserRejection(req: IncomingMessage, res: ServerResponse): { status: number; head: string } | undefined {
+  const socket = req.socket as any;
+  const code: unknown = socket?.errored?.code;
+  if (typeof code !== 'string' || !code.startsWith('HPE_') || res.headersSent) return undefined;
+  if (typeof socket.server?.listenerCount === 'function' && socket.server.listenerCount('clientError') > 0) return undefined;
+  const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400;
+  return { status, head: `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n` };
 }

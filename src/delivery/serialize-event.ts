@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { buildEvent, type Sampler } from '../event/build.js';
+import { metadataJson } from '../event/hooks.js';
 import { RawJson } from '../event/raw-json.js';
 import type { EventModel, Exchange } from '../event/types.js';
+import { debugOnce, warnOnce } from '../log.js';
 import type { ResolvedOptions } from '../options/types.js';
 import type { PackedBatch } from './packed-batch.js';
 import type { DropReason } from './stats.js';
@@ -16,19 +19,64 @@ export interface SerializeContext {
 export function serializeExchange(exchange: Exchange, ctx: SerializeContext): string | DropReason {
   const built = buildEvent(exchange, ctx.options, ctx.authHeaders, ctx.sample);
   if ('dropped' in built) return built.dropped;
+  const event = built.event;
+  // Metadata is written on its own and appended: a circular, too deep or too large one (from a
+  // hook or maskEventModel) costs the metadata only, said once.
+  let metadata: string | undefined;
+  if (event.metadata !== undefined) {
+    metadata = metadataJson(event.metadata);
+    delete event.metadata;
+  }
+  let json: string;
   try {
-    return eventJson(built.event);
+    json = eventJson(event);
   } catch {
-    // Too deep or circular (a hook's metadata, a hostile body): keep the event without them.
+    const written = withoutUnwritable(event);
+    if (written.charCodeAt(0) !== 123 /* { */) return written as DropReason;
+    json = written;
+  }
+  return metadata === undefined ? json : `${json.slice(0, -1)},"metadata":${metadata}}`;
+}
+
+/** Stands in for a body written on its own (see withoutUnwritable); random, so no sent value can mimic it. */
+const PART = `\u0000moesif-part-${randomUUID()}-`;
+
+/**
+ * An event JSON.stringify refused: a body circular or too deep (a hostile body nested 100k deep,
+ * where stringify recurses; a maskEventModel that made a cycle). Each body is written on its own
+ * (V8 may write a deep value alone that it refuses inside an object on its slower path) and
+ * spliced in; only a body that cannot be written at all is left out.
+ */
+function withoutUnwritable(event: EventModel): string {
+  const parts: Array<[Record<string, unknown> | undefined, string]> = [
+    [event.request as unknown as Record<string, unknown>, 'request.body'],
+    [event.response as unknown as Record<string, unknown> | undefined, 'response.body'],
+  ];
+  const written = new Map<string, string>();
+  const left: string[] = [];
+  for (const [part, what] of parts) {
+    if (part?.body === undefined) continue;
     try {
-      delete built.event.metadata;
-      delete built.event.request.body;
-      delete built.event.response?.body;
-      return JSON.stringify(built.event);
+      const token = `${PART}${written.size}`;
+      written.set(JSON.stringify(token), JSON.stringify(part.body));
+      part.body = token;
     } catch {
-      return 'serialize_error';
+      delete part.body;
+      delete part.transfer_encoding;
+      left.push(what);
     }
   }
+  let json: string;
+  try {
+    json = JSON.stringify(event);
+  } catch {
+    warnOnce('serialize', 'an event cannot be serialized (circular, or nested too deep; from maskEventModel?); such events are dropped (counted in stats().dropped.serialize_error)');
+    return 'serialize_error';
+  }
+  for (const [token, part] of written) json = json.replace(token, () => part);
+  // What a client sent: worth a line under localDebug, not a warning.
+  for (const what of left) debugOnce(`serialize:${what}`, `${what} cannot be serialized (circular, or nested too deep); it is left out of the event`);
+  return json;
 }
 
 /** The event's JSON, with bodies kept as JSON text spliced in as they are. */

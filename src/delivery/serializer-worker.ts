@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { Exchange } from '../event/types.js';
 import type { ResolvedOptions } from '../options/types.js';
+import { setDebug, setWarnSink } from '../log.js';
 import { RemoteConfig, type CollectorConfig } from './remote-config.js';
 import { packSync } from './packed-batch.js';
 import { serializeAll, type SerializeContext } from './serialize-event.js';
@@ -14,6 +15,8 @@ const sampler = new RemoteConfig(() => {
   throw new Error('the serializer thread does not fetch');
 });
 let ctx: SerializeContext | undefined;
+// Said once per process, not once per thread: the main thread prints (or not, if it already did).
+setWarnSink((cause, message) => parentPort?.postMessage({ warn: [cause, message] }));
 
 export type ToWorker =
   | { type: 'config'; options: ResolvedOptions; authHeaders: string[] }
@@ -24,6 +27,7 @@ parentPort?.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'config':
       ctx = { options: message.options, authHeaders: message.authHeaders, sample: (event) => sampler.weightFor(event) };
+      setDebug(message.options.localDebug); // this thread's log lines follow localDebug too
       return;
     case 'sampling':
       sampler.apply(message.config);

@@ -59,6 +59,7 @@ export class Serializer {
       // No execArgv: the app's `--import moesif/register` must not start an agent in our thread.
       const worker = new Worker(join(__dirname, 'serializer-worker.js'), { execArgv: [], stdin: false });
       worker.on('message', (answer: FromWorker) => {
+        if (answer.warn) return warnOnce(answer.warn[0], answer.warn[1]);
         const entry = this.pending.get(answer.id);
         if (!entry) return;
         this.pending.delete(answer.id);
@@ -113,7 +114,7 @@ export class Serializer {
   }
 }
 
-type FromWorker = { id: number; error?: string } & AssembledBatch;
+type FromWorker = { id: number; error?: string; warn?: [string, string] } & AssembledBatch;
 
 function shutdown(exchanges: Exchange[]): AssembledBatch {
   return { packed: undefined, dropped: exchanges.map(() => 'shutdown' as const) };

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { brotliDecompressSync, gunzipSync, inflateSync, inflateRawSync } from 'node:zlib';
 import { CLEAN, NOT_JSON, RawJson, scanJson } from './raw-json.js';
 import type { CapturedBody, EventHeaders } from './types.js';
@@ -31,8 +32,10 @@ export function encodeBody(
     if (decoded) bytes = decoded;
   }
   if (bytes.length === 0) return undefined;
-  // Valid JSON is kept as its text (parsed later only if something must look inside).
-  if (isJsonType(headerString(headers['content-type']))) {
+  // Valid JSON is kept as its text (parsed later only if something must look inside). JSON text
+  // is UTF-8 (RFC 8259 §8.1): bytes that are not would parse only after decoding put U+FFFD in
+  // place of what was sent, so they go as base64, as sent.
+  if (isJsonType(headerString(headers['content-type'])) && isUtf8(bytes)) {
     const scan = scanJson(bytes);
     if (scan !== NOT_JSON) return { body: new RawJson(bytes.toString('utf8'), scan === CLEAN), transfer_encoding: 'json' };
   }

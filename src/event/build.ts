@@ -84,7 +84,9 @@ export function buildEvent(ex: Exchange, options: ResolvedOptions, authHeaders: 
   parsed(event.response!);
   try {
     const masked = options.maskEventModel(event);
-    if (!masked || typeof masked !== 'object' || !masked.request) return { dropped: 'mask_error' };
+    // Not an event (null, a number, a string, a Promise, { request: 'x' }): dropped, not sent to
+    // make the collector refuse the whole batch it rides in.
+    if (!masked || typeof masked !== 'object' || !masked.request || typeof masked.request !== 'object') return { dropped: 'mask_error' };
     return { event: masked };
   } catch {
     return { dropped: 'mask_error' };

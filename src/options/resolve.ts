@@ -1,4 +1,4 @@
-import { OPTIONS, OPTION_NAMES, type OptionKind } from './schema.js';
+import { OPTIONS, OPTION_NAMES, type OptionKind, type OptionSpec } from './schema.js';
 import type { MoesifOptions, ResolvedOptions } from './types.js';
 
 /** A problem with one option, phrased for the user. */
@@ -18,7 +18,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): MoesifOptions {
     if (!spec.env) continue;
     const raw = env[spec.env];
     if (raw === undefined || raw.trim() === '') continue;
-    out[name] = checkValue(name, `env ${spec.env}`, spec.kind, parseEnvValue(name, spec.env, spec.kind, raw.trim()));
+    out[name] = checkValue(name, `env ${spec.env}`, spec, parseEnvValue(name, spec.env, spec.kind, raw.trim()));
   }
   return out as MoesifOptions;
 }
@@ -49,17 +49,21 @@ export function checkOptions(input: unknown, source: string): MoesifOptions {
   if (typeof input !== 'object' || Array.isArray(input)) {
     throw new OptionError('options', source, `must be an object, got ${describe(input)}`);
   }
+  if (typeof (input as { then?: unknown }).then === 'function') {
+    // Its own keys are none of the options: taken as it is, every option would be silently ignored.
+    throw new OptionError('options', source, 'must be an object, got a Promise (give the options themselves)');
+  }
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(input)) {
-    const spec = (OPTIONS as Record<string, { kind: OptionKind } | undefined>)[name];
+    const spec = (OPTIONS as Record<string, OptionSpec | undefined>)[name];
     if (!spec) throw new OptionError(name, source, `is not a known option${suggest(name)}`);
     if (value === undefined) continue;
-    out[name] = checkValue(name, source, spec.kind, value);
+    out[name] = checkValue(name, source, spec, value);
   }
   return out as MoesifOptions;
 }
 
-function checkValue(name: string, source: string, kind: OptionKind, value: unknown): unknown {
+function checkValue(name: string, source: string, { kind, max }: OptionSpec, value: unknown): unknown {
   const fail = (want: string) => {
     throw new OptionError(name, source, `must be ${want}, got ${describe(value)}`);
   };
@@ -86,6 +90,7 @@ function checkValue(name: string, source: string, kind: OptionKind, value: unkno
       return value;
     case 'positiveInt':
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) fail('a whole number above 0');
+      if (max !== undefined && (value as number) > max) fail(`a whole number from 1 to ${max}`);
       return value;
     case 'list':
       if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter(Boolean);

@@ -7,6 +7,8 @@ export interface OptionSpec {
   kind: OptionKind;
   env?: string;
   default?: unknown;
+  /** Largest value allowed (numbers). */
+  max?: number;
 }
 
 /** The one table of options: their kind, environment variable and default. README's table follows it. */
@@ -32,7 +34,8 @@ export const OPTIONS: { readonly [K in keyof Required<MoesifOptions>]: OptionSpe
   authorizationHeaderName: { kind: 'string', env: 'MOESIF_AUTHORIZATION_HEADER_NAME', default: 'authorization' },
   authorizationUserIdField: { kind: 'string', env: 'MOESIF_AUTHORIZATION_USER_ID_FIELD', default: 'sub' },
   batchSize: { kind: 'positiveInt', env: 'MOESIF_BATCH_SIZE', default: 25 },
-  batchMaxTime: { kind: 'positiveInt', env: 'MOESIF_BATCH_MAX_TIME', default: 2000 },
+  // A timer's delay: Node turns anything over 2^31-1 ms into 1 ms (and warns), a batch a millisecond.
+  batchMaxTime: { kind: 'positiveInt', env: 'MOESIF_BATCH_MAX_TIME', default: 2000, max: 2_147_483_647 },
   eventQueueSize: { kind: 'positiveInt', env: 'MOESIF_EVENT_QUEUE_SIZE', default: 1_000_000 },
   maxQueueBytes: { kind: 'positiveInt', env: 'MOESIF_MAX_QUEUE_BYTES', default: 64 * 1024 * 1024 },
   captureOutgoingRequests: { kind: 'boolean', env: 'MOESIF_CAPTURE_OUTGOING_REQUESTS', default: false },
