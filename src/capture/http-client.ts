@@ -2,7 +2,6 @@ import { subscribe } from 'node:diagnostics_channel';
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import shimmer from 'shimmer';
 import type { CapturedBody, RawHeaders } from '../event/types.js';
-import { isOwnAgent } from '../delivery/own-traffic.js';
 import { debugOnce } from '../log.js';
 import { newBody } from './body-tap.js';
 import { activeSpan, emitOutgoing, outgoingOptions, type OutgoingRecord, type SpanContextLike } from './outgoing-capture.js';
@@ -61,7 +60,7 @@ function wrapAddRequest(): void {
   Object.defineProperty(proto, marker, { value: true });
   shimmer.wrap(proto, 'addRequest', (original: (...args: any[]) => any) =>
     function addRequest(this: http.Agent, req: ClientRequest) {
-      if (req != null && (req as any)[STATE] === undefined && outgoingOptions() !== undefined && !isOwnAgent(this)) begin(req);
+      if (req != null && (req as any)[STATE] === undefined && outgoingOptions() !== undefined) begin(req);
       return original.apply(this, arguments as any);
     },
   );
@@ -70,7 +69,7 @@ function wrapAddRequest(): void {
 function onCreated(message: unknown): void {
   createdSeen = true;
   const req = (message as { request: ClientRequest } | undefined)?.request;
-  if (req === undefined || outgoingOptions() === undefined || isOwnAgent((req as any).agent)) return;
+  if (req === undefined || outgoingOptions() === undefined) return;
   begin(req);
 }
 
@@ -114,7 +113,7 @@ function begin(req: ClientRequest, withBody = true): void {
 function onStart(message: unknown): void {
   try {
     const req = (message as { request: ClientRequest }).request as any;
-    if (req[STATE] !== undefined || outgoingOptions() === undefined || isOwnAgent(req.agent)) return;
+    if (req[STATE] !== undefined || outgoingOptions() === undefined) return;
     // Neither the created channel nor addRequest saw this request: its body is already written.
     begin(req, false);
     // The created channel should have run: this Node has none after all, so wrap addRequest.

@@ -1,10 +1,9 @@
-import http from 'node:http';
-import https from 'node:https';
-import { markOwnAgent } from './own-traffic.js';
+import { Http1Client, WireError } from './http1.js';
 
 export interface CollectorResponse {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  /** Lower-cased names; repeated headers joined with ", ". */
+  headers: Record<string, string>;
   body: string;
 }
 
@@ -16,61 +15,56 @@ export class CollectorError extends Error {
 }
 
 const REQUEST_TIMEOUT_MS = 15_000;
+/** Batches in flight (the batcher's limit) plus a config or rules fetch. */
+const MAX_SOCKETS = 4;
 
 /**
- * HTTP to the collector through a keep-alive agent of our own: marked so that outgoing capture
- * ignores it, and with every socket unref'd so it never keeps the app's process alive.
+ * Requests to the collector (SPEC §3): the base URI, the agent's headers, errors as
+ * CollectorError. They go through our own small HTTP/1.1 client (http1.ts), which outgoing
+ * capture never sees: the agent's own traffic cannot be captured.
  */
 export class Transport {
-  private readonly agent: http.Agent;
-  private readonly request: typeof http.request;
+  private readonly client: Http1Client;
   private readonly base: URL;
+  private readonly headerLines: string;
 
-  constructor(baseUri: string, private readonly headers: Record<string, string>) {
+  constructor(baseUri: string, headers: Record<string, string>) {
     this.base = new URL(baseUri.endsWith('/') ? baseUri : baseUri + '/');
-    const secure = this.base.protocol === 'https:';
-    this.agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 4 }) : new http.Agent({ keepAlive: true, maxSockets: 4 });
-    markOwnAgent(this.agent);
-    this.request = secure ? https.request : http.request;
+    this.client = new Http1Client(this.base, MAX_SOCKETS, REQUEST_TIMEOUT_MS);
+    this.headerLines = headerLines(headers);
   }
 
   get baseUri(): string {
     return this.base.href.replace(/\/$/, '');
   }
 
-  send(method: 'GET' | 'POST', path: string, body?: Buffer, extraHeaders?: Record<string, string>, signal?: AbortSignal): Promise<CollectorResponse> {
-    return new Promise((resolve, reject) => {
-      const url = new URL(path.replace(/^\//, ''), this.base);
-      const headers: Record<string, string | number> = { ...this.headers, ...extraHeaders };
-      if (body) headers['content-length'] = body.length;
-      const req = this.request(url, { method, headers, agent: this.agent, signal, timeout: REQUEST_TIMEOUT_MS });
-      req.on('socket', (socket) => socket.unref());
-      req.on('timeout', () => req.destroy(new CollectorError(`no answer from the collector within ${REQUEST_TIMEOUT_MS} ms`, undefined, undefined, 'ETIMEDOUT')));
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        reject(err instanceof CollectorError ? err : new CollectorError(`cannot reach the collector at ${this.baseUri}: ${err.code ?? err.message}`, undefined, undefined, err.code ?? err.name));
-      });
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          if (size < 65536) chunks.push(chunk); // answers are small; never hold a huge one
-          size += chunk.length;
-        });
-        res.on('error', (err) => reject(new CollectorError(`collector answer broke off: ${err.message}`)));
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (status >= 200 && status < 300) return resolve({ status, headers: res.headers, body: text });
-          reject(new CollectorError(`collector answered ${status} to ${method} ${url.pathname}${text ? `: ${text.slice(0, 200)}` : ''}`, status, retryAfter(res.headers['retry-after'])));
-        });
-      });
-      req.end(body);
-    });
+  async send(method: 'GET' | 'POST', path: string, body?: Buffer, extraHeaders?: Record<string, string>, signal?: AbortSignal): Promise<CollectorResponse> {
+    const target = new URL(path.replace(/^\//, ''), this.base);
+    const lines = extraHeaders ? this.headerLines + headerLines(extraHeaders) : this.headerLines;
+    let answer;
+    try {
+      answer = await this.client.request(method, target.pathname + target.search, lines, body, signal);
+    } catch (err) {
+      const { code, message } = err as WireError;
+      if (code === 'ETIMEDOUT') throw new CollectorError(message, undefined, undefined, code);
+      throw new CollectorError(`cannot reach the collector at ${this.baseUri}: ${code === 'ERESPONSE' ? message : code}`, undefined, undefined, code);
+    }
+    const { status, headers } = answer;
+    const text = answer.body.toString('utf8');
+    if (status >= 200 && status < 300) return { status, headers, body: text };
+    throw new CollectorError(`collector answered ${status} to ${method} ${target.pathname}${text ? `: ${text.slice(0, 200)}` : ''}`, status, retryAfter(headers['retry-after']));
   }
 
   close(): void {
-    this.agent.destroy();
+    this.client.close();
   }
+}
+
+/** Header lines for the request head; CR and LF are taken out, so no value can add a header of its own. */
+function headerLines(headers: Record<string, string>): string {
+  let lines = '';
+  for (const name in headers) lines += `${name}: ${String(headers[name]).replace(/[\r\n]/g, '')}\r\n`;
+  return lines;
 }
 
 /** Retry-After as seconds or an HTTP date, in ms; capped so a bad header cannot stall delivery for long. */
