@@ -165,8 +165,9 @@ export class Agent implements CaptureSink {
     if (exchange.companyId !== undefined) exchange.companyId = boundedId(hookName('companyId', exchange), exchange.companyId);
     if (exchange.sessionToken !== undefined) exchange.sessionToken = boundedId(hookName('sessionToken', exchange), exchange.sessionToken);
     if (exchange.apiVersion !== undefined) exchange.apiVersion = boundedId('getApiVersion', exchange.apiVersion);
-    const size = EVENT_BASE_BYTES + exchange.url.length + headerBytes(exchange.requestHeaders) + headerBytes(exchange.responseHeaders) + (exchange.requestBody?.size ?? 0) + (exchange.responseBody?.size ?? 0);
-    this.batcher.add(exchange, size);
+    const fixed = EVENT_BASE_BYTES + exchange.url.length + headerBytes(exchange.requestHeaders) + headerBytes(exchange.responseHeaders);
+    const bodies = (exchange.requestBody?.size ?? 0) + (exchange.responseBody?.size ?? 0);
+    this.batcher.add(exchange, fixed + bodies, bodies > 0 ? () => leaveOutBodies(exchange, fixed) : undefined);
   }
 
   private serializeContext(): SerializeContext | undefined {
@@ -218,7 +219,7 @@ export class Agent implements CaptureSink {
 
   stats(): Stats {
     const c = this.counters;
-    return { captured: c.captured, sent: c.sent, dropped: { ...c.dropped }, queued: this.batcher.held, retries: c.retries };
+    return { captured: c.captured, sent: c.sent, dropped: { ...c.dropped }, queued: this.batcher.held, retries: c.retries, bodiesLeftOut: c.bodiesLeftOut };
   }
 
   async sendEntities(kind: EntityKind, input: unknown, batch: boolean): Promise<void> {
@@ -257,6 +258,18 @@ const HOOK_OF = { userId: 'identifyUser', companyId: 'identifyCompany', sessionT
 /** The hook that gave an exchange's field, for messages. */
 function hookName(field: keyof typeof HOOK_OF, exchange: Exchange): string {
   return exchange.direction === 'Outgoing' && field !== 'apiVersion' ? `${HOOK_OF[field]}Outgoing` : HOOK_OF[field];
+}
+
+/** Empties the exchange's bodies (the event gets a marker for each) and gives the size left. */
+function leaveOutBodies(exchange: Exchange, fixed: number): number {
+  for (const body of [exchange.requestBody, exchange.responseBody]) {
+    if (body && body.size > 0) {
+      body.chunks = [];
+      body.size = 0;
+      body.leftOut = true;
+    }
+  }
+  return fixed;
 }
 
 function headerBytes(headers: Exchange['requestHeaders']): number {

@@ -74,9 +74,23 @@ export class Batcher {
     return this.inFlight.size > 0;
   }
 
-  /** Adds captured facts; false when a bound refused them (already counted). */
-  add(exchange: Exchange, size: number): boolean {
-    const refused = this.queue.push(exchange, size, { items: this.failedEvents, bytes: this.failedBytes });
+  /**
+   * Adds captured facts; false when a bound refused them (already counted). Bodies may fill only
+   * half of maxQueueBytes: past that, `leaveOutBodies` (which strips an exchange's bodies and
+   * gives the size left) lets new events in without them, so a backlog (a collector away, more
+   * traffic than delivery keeps up with) costs bodies first, whole events only at the bound.
+   * Events without bodies are also cheap to assemble, which lets delivery catch up.
+   */
+  add(exchange: Exchange, size: number, leaveOutBodies?: () => number): boolean {
+    const held = { items: this.failedEvents, bytes: this.failedBytes };
+    let refused = this.queue.push(exchange, size, held, leaveOutBodies ? this.queue.maxBytes / 2 : undefined);
+    if (refused === 'bytes' && leaveOutBodies) {
+      refused = this.queue.push(exchange, leaveOutBodies(), held);
+      if (!refused) {
+        this.deps.counters.bodiesLeftOut++;
+        warnOnce('queue:bodies', 'queue is past half of maxQueueBytes; new events keep their details but not their bodies until delivery catches up (counted in stats().bodiesLeftOut)');
+      }
+    }
     if (refused) {
       this.deps.counters.drop(refused === 'count' ? 'queue_full' : 'queue_bytes');
       warnOnce(`queue:${refused}`, `queue is full (${refused === 'count' ? 'eventQueueSize' : 'maxQueueBytes'}); newest events are dropped until the collector catches up`);

@@ -15,10 +15,10 @@ export class BoundedQueue<T> {
     return this.items.length - this.head;
   }
 
-  /** 'count' or 'bytes' when the item does not fit; undefined when it was added. */
-  push(item: T, size: number, alsoHeld: { items: number; bytes: number }): 'count' | 'bytes' | undefined {
+  /** 'count' or 'bytes' when the item does not fit (within `maxBytes`, at most the bound); undefined when it was added. */
+  push(item: T, size: number, alsoHeld: { items: number; bytes: number }, maxBytes = this.maxBytes): 'count' | 'bytes' | undefined {
     if (this.length + alsoHeld.items >= this.maxItems) return 'count';
-    if (this.bytes + alsoHeld.bytes + size > this.maxBytes) return 'bytes';
+    if (this.bytes + alsoHeld.bytes + size > maxBytes) return 'bytes';
     this.items.push(item);
     this.sizes.push(size);
     this.bytes += size;

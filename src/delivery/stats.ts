@@ -14,12 +14,15 @@ export interface Stats {
   dropped: Partial<Record<DropReason, number>>;
   queued: number;
   retries: number;
+  /** Events kept without their bodies because the bodies did not fit in maxQueueBytes. */
+  bodiesLeftOut: number;
 }
 
 export class Counters {
   captured = 0;
   sent = 0;
   retries = 0;
+  bodiesLeftOut = 0;
   readonly dropped: Partial<Record<DropReason, number>> = {};
 
   drop(reason: DropReason, count = 1): void {

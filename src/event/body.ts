@@ -24,6 +24,7 @@ export function encodeBody(
     transfer_encoding: 'json' as const,
   };
   if (captured.truncated) return marker;
+  if (captured.leftOut) return { body: { msg: `${side}.body left out: the agent's queue was backed up (maxQueueBytes)` }, transfer_encoding: 'json' };
   let bytes = joinChunks(captured.chunks, captured.size);
   const encoding = headerString(headers['content-encoding']).toLowerCase();
   if (encoding && encoding !== 'identity') {

@@ -42,6 +42,8 @@ export interface CapturedBody {
   seen: number;
   /** More than the limit was seen: the event gets the over-limit marker. */
   truncated: boolean;
+  /** Left out to fit the queue's byte bound (chunks emptied): the event gets a marker instead. */
+  leftOut?: boolean;
 }
 
 /**

@@ -162,9 +162,35 @@ test('dead collector and 10x maxQueueBytes of bodies: held bytes stay bounded', 
   await hit(200, body); // ~2.1 MB offered
   const after = stats();
   const held = after.queued - before.queued;
-  assert.ok(held > 5 && held <= 20, `held ${held} events of ~10.5 KB under a 200 KB bound`);
-  assert.ok((after.dropped.queue_bytes ?? 0) - (before.dropped.queue_bytes ?? 0) >= 180);
+  const withoutBodies = after.bodiesLeftOut - before.bodiesLeftOut;
+  const dropped = (after.dropped.queue_bytes ?? 0) - (before.dropped.queue_bytes ?? 0);
+  assert.equal(held + dropped, 200, `held ${held} + dropped ${dropped}`);
+  assert.ok(held - withoutBodies >= 5 && held - withoutBodies <= 10, `${held - withoutBodies} events with their 10 KB bodies in half of a 200 KB bound`);
+  assert.ok(withoutBodies >= 10, `then ${withoutBodies} events without their bodies`);
+  assert.ok(dropped >= 50, `and the rest dropped at the bound: ${dropped}`);
   assert.ok(process.memoryUsage().heapUsed - heap0 < 20e6, 'heap did not grow with the offered load');
+});
+
+test('a backlog costs bodies first: events past half of maxQueueBytes arrive without their bodies, with a marker', async () => {
+  const collector = await startTestCollector();
+  try {
+    enable({ applicationId: 'f', baseUri: collector.url, batchSize: 1000, batchMaxTime: 60_000, eventQueueSize: 100000, maxQueueBytes: 200_000 });
+    await flush();
+    const before = stats();
+    const body = Buffer.alloc(10_000, 'b');
+    const paths = await hit(30, body); // ~320 KB offered, nothing sent meanwhile (batchMaxTime)
+    const leftOut = stats().bodiesLeftOut - before.bodiesLeftOut;
+    assert.ok(leftOut >= 15, `bodies left out: ${leftOut}`);
+    await flush();
+    await collector.waitFor((c) => paths.every((p) => c.events.some((e) => e.request.uri.endsWith(p))), 10_000, 'all 30 events');
+    const events = paths.map((p) => collector.events.find((e) => e.request.uri.endsWith(p)));
+    const marked = events.filter((e) => e.request.body?.msg === "request.body left out: the agent's queue was backed up (maxQueueBytes)");
+    assert.equal(marked.length, leftOut);
+    assert.ok(events.slice(0, 5).every((e) => e.request.transfer_encoding === 'base64' && Buffer.from(e.request.body, 'base64').length === 10_000), 'the first events kept their bodies');
+    assert.ok(marked.every((e) => e.response.status === 200 && e.request.verb === 'POST'), 'the rest kept everything else');
+  } finally {
+    await collector.close();
+  }
 });
 
 test('a collector that resets the connection mid-batch: retried, every event once', async () => {
@@ -204,7 +230,8 @@ test('an https collector with a certificate Node does not trust: events kept, th
   await flush(); // nothing of the tests before still on the wire when `before` is taken
   const err = captureStderr();
   try {
-    enable({ applicationId: 'tls', baseUri: `https://127.0.0.1:${server.address().port}`, batchSize: 1, batchMaxTime: 20 });
+    // One batch of the three: it is either on the wire or held whole, never split between the two.
+    enable({ applicationId: 'tls', baseUri: `https://127.0.0.1:${server.address().port}`, batchSize: 3, batchMaxTime: 60_000 });
     const before = stats();
     const t0 = performance.now();
     await hit(3);
