@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import type { Exchange } from '../event/types.js';
@@ -5,12 +6,25 @@ import { debug, warnOnce } from '../log.js';
 import type { ResolvedOptions } from '../options/types.js';
 import type { CollectorConfig } from './remote-config.js';
 import { packAsync, packSync, type PackedBatch } from './packed-batch.js';
-import { serializeAll, type AssembledBatch, type SerializeContext } from './serialize-event.js';
+import { serializeExchange, type AssembledBatch, type SerializeContext } from './serialize-event.js';
+import type { DropReason } from './stats.js';
+
+/** Longest stretch of event assembly on the app's thread before it yields a turn of the loop. */
+const SLICE_MS = 2;
+/** Batches up to this much JSON are compressed on the app's thread (about a quarter of a millisecond at level 1). */
+const SYNC_GZIP_MAX = 128 * 1024;
+/**
+ * A thread of our own pays only where it can run beside the app's: with one core to the process
+ * (taskset, a one-CPU container with affinity set), handing a batch over costs two thread
+ * wake-ups and two copies for nothing, so assembly stays on the app's thread, in slices.
+ */
+const WORKER_WORTH_IT = availableParallelism() > 1;
 import type { ToWorker } from './serializer-worker.js';
 
 /**
- * Assembles batches (events → JSON → gzip) on a worker thread, so it costs the app's thread only
- * the copy of the captured facts. Falls back to the main thread when a user function must run
+ * Assembles batches (events → JSON → gzip) on a worker thread where the process has a core for it,
+ * so it costs the app's thread only the copy of the captured facts; on one core, on the app's
+ * thread in slices (see WORKER_WORTH_IT). Falls back to the main thread when a user function must run
  * (maskEventModel), when the facts cannot be copied (a hook returned a function, say), or when
  * the worker cannot start or dies. The worker is unref'd: it never keeps the process alive.
  */
@@ -38,7 +52,7 @@ export class Serializer {
   assemble(exchanges: Exchange[]): Promise<AssembledBatch> {
     const ctx = this.main();
     if (!ctx) return Promise.resolve(shutdown(exchanges));
-    const worker = ctx.options.maskEventModel || this.mainThreadOnly ? undefined : this.start(ctx);
+    const worker = ctx.options.maskEventModel || this.mainThreadOnly || !WORKER_WORTH_IT ? undefined : this.start(ctx);
     if (!worker) return this.onMain(exchanges);
     const id = this.nextId++;
     return new Promise((resolve) => {
@@ -89,13 +103,32 @@ export class Serializer {
     }
   }
 
-  /** On the app's thread: compression on libuv's pool, or right here at exit (no loop turns left to wait for). */
+  /**
+   * On the app's thread, in slices of at most SLICE_MS between which the app's own work goes on.
+   * Small batches are compressed right here; large ones on libuv's pool (which costs a fixed
+   * hand-off, worth it only when the compression itself would hold the loop up). At exit, all at
+   * once: there are no loop turns left to wait for.
+   */
   private async onMain(exchanges: Exchange[]): Promise<AssembledBatch> {
-    const ctx = this.main();
-    if (!ctx) return shutdown(exchanges);
-    const { jsons, dropped } = serializeAll(exchanges, ctx);
+    const jsons: string[] = [];
+    const dropped: DropReason[] = [];
+    let sliceStart = performance.now();
+    let bytes = 0;
+    for (const exchange of exchanges) {
+      if (!this.mainThreadOnly && performance.now() - sliceStart > SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
+      const ctx = this.main(); // options may change between slices; none means shut down
+      if (!ctx) return shutdown(exchanges);
+      const out = serializeExchange(exchange, ctx);
+      if (out.charCodeAt(0) === 123 /* { */) {
+        jsons.push(out);
+        bytes += out.length;
+      } else dropped.push(out as DropReason);
+    }
     if (jsons.length === 0) return { packed: undefined, dropped };
-    return { packed: this.mainThreadOnly ? packSync(jsons) : await packAsync(jsons), dropped };
+    return { packed: this.mainThreadOnly || bytes < SYNC_GZIP_MAX ? packSync(jsons) : await packAsync(jsons), dropped };
   }
 
   private post(message: ToWorker): void {
