@@ -4,6 +4,7 @@ import { clientIp } from './client-ip.js';
 import { normalizeHeaders } from './headers.js';
 import { asId, asObject, asString } from './hooks.js';
 import { userFromAuthorization } from './identify.js';
+import { isoTime } from './iso-time.js';
 import { maskHeaders, maskJson } from './mask.js';
 import { RawJson } from './raw-json.js';
 import { redactForm, redactHeaders, redactJson, redactUri } from './redact.js';
@@ -25,13 +26,13 @@ export function buildEvent(ex: Exchange, options: ResolvedOptions, authHeaders: 
 
   const event: EventModel = {
     request: {
-      time: new Date(ex.startTime).toISOString(),
+      time: isoTime(ex.startTime),
       uri: ex.url,
       verb: ex.method,
       headers: requestHeaders,
     },
     response: {
-      time: new Date(ex.endTime).toISOString(),
+      time: isoTime(ex.endTime),
       status: ex.status,
       headers: responseHeaders,
     },

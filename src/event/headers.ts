@@ -9,16 +9,19 @@ export function normalizeHeaders(raw: RawHeaders | undefined): EventHeaders {
   if (!raw) return out;
   if (typeof raw === 'string') {
     // "HTTP/1.1 200 OK\r\nName: value\r\n…\r\n\r\n": the first line is the status line.
-    const lines = raw.split('\r\n');
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon > 0) add(out, line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+    let at = raw.indexOf('\r\n');
+    while (at !== -1) {
+      at += 2;
+      const end = raw.indexOf('\r\n', at);
+      const lineEnd = end === -1 ? raw.length : end;
+      const colon = raw.indexOf(':', at);
+      if (colon > at && colon < lineEnd) add(out, lowerName(raw.slice(at, colon).trim()), raw.slice(colon + 1, lineEnd).trim());
+      at = end;
     }
     return out;
   }
   if (Array.isArray(raw)) {
-    for (let i = 0; i + 1 < raw.length; i += 2) add(out, raw[i]!.toLowerCase(), raw[i + 1]!);
+    for (let i = 0; i + 1 < raw.length; i += 2) add(out, lowerName(raw[i]!), raw[i + 1]!);
     return out;
   }
   for (const name in raw) {
@@ -29,6 +32,18 @@ export function normalizeHeaders(raw: RawHeaders | undefined): EventHeaders {
     else add(out, lower, String(value));
   }
   return out;
+}
+
+/** Header names repeat from event to event: each is lower-cased once (a bounded cache). */
+const lowered = new Map<string, string>();
+
+function lowerName(name: string): string {
+  let lower = lowered.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowered.size < 2000) lowered.set(name, lower);
+  }
+  return lower;
 }
 
 function add(out: EventHeaders, name: string, value: string): void {
