@@ -10,7 +10,7 @@ import type { SerializeContext } from './delivery/serialize-event.js';
 import { installIncomingCapture } from './capture/server.js';
 import { installOutgoingCapture } from './capture/outgoing-install.js';
 import type { CaptureSink } from './capture/sink.js';
-import { debug, setDebug, warnOnce } from './log.js';
+import { debug, safeUri, setDebug, warnOnce } from './log.js';
 import { loadConfigFile, findConfigFile } from './options/config-file.js';
 import { checkOptions, describeOptions, mergeOptions, OptionError, optionsFromEnv } from './options/resolve.js';
 import type { MoesifOptions, ResolvedOptions } from './options/types.js';
@@ -140,7 +140,7 @@ export class Agent implements CaptureSink {
     installIncomingCapture(this);
     if (options.captureOutgoingRequests) installOutgoingCapture(this);
     installLifecycle(this);
-    debug(`capture on: sending to ${options.baseUri}${options.captureOutgoingRequests ? ', outgoing calls too' : ''}`);
+    debug(`capture on: sending to ${safeUri(options.baseUri)}${options.captureOutgoingRequests ? ', outgoing calls too' : ''}`);
     debug(describeOptions(options, layers));
   }
 

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { safeUri } from '../log.js';
 import { markOwnAgent } from './own-traffic.js';
 
 export interface CollectorResponse {
@@ -34,8 +35,9 @@ export class Transport {
     this.request = secure ? https.request : http.request;
   }
 
+  /** For messages: without the credentials a base URI may carry. */
   get baseUri(): string {
-    return this.base.href.replace(/\/$/, '');
+    return safeUri(this.base.href.replace(/\/$/, ''));
   }
 
   send(method: 'GET' | 'POST', path: string, body?: Buffer, extraHeaders?: Record<string, string>, signal?: AbortSignal): Promise<CollectorResponse> {
