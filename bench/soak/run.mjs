@@ -18,7 +18,7 @@ const ROOT = here('../../');
 const MINUTES = Number(process.argv[2] ?? 10);
 const RATE = Number(process.env.SOAK_RATE ?? 300);
 const FLAP_S = 30;
-const WARMUP_S = Math.min(60, Math.round(MINUTES * 60 * 0.1));
+const WARMUP_S = 10; // JIT and first sockets; the baseline is the rest of the first up period
 const DURATION_S = Math.round(MINUTES * 60);
 let t0 = performance.now(); // reset when the load starts
 const since = () => (performance.now() - t0) / 1000;
@@ -174,10 +174,18 @@ for (const id of okIds) {
   if (n > 1) twice++;
 }
 const after = samples.filter((s) => s.t >= WARMUP_S);
-const warm = samples.filter((s) => s.t >= WARMUP_S / 2 && s.t < WARMUP_S);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const baseline = median((warm.length ? warm : samples.slice(0, 5)).map((s) => s.rss));
+// Baseline: the app under load with the collector up, before the first outage.
+const baseline = median(samples.filter((s) => s.t >= WARMUP_S && s.t < FLAP_S).map((s) => s.rss));
 const peak = Math.max(...after.map((s) => s.rss));
+// One cycle = an up period and the outage after it. Flat after warm-up = the same range each cycle.
+const cycles = [];
+for (let start = 0; start < samples.at(-1).t; start += 2 * FLAP_S) {
+  const inCycle = samples.filter((s) => s.t >= start && s.t < start + 2 * FLAP_S);
+  if (inCycle.length < FLAP_S) continue; // a partial cycle at the end
+  const rss = inCycle.map((s) => s.rss);
+  cycles.push({ start, min: Math.min(...rss), max: Math.max(...rss), held: Math.max(...inCycle.map((s) => s.queued)) });
+}
 const lastMinute = samples.filter((s) => s.t >= samples.at(-1).t - 60);
 const endRss = median(lastMinute.map((s) => s.rss));
 const p99s = after.map((s) => s.eld.p99);
@@ -186,8 +194,15 @@ const refP99s = after.map((s) => s.refEld.p99);
 const refMaxEld = Math.max(...after.map((s) => s.refEld.max));
 const cpuPct = (after.reduce((a, s) => a + s.cpuMs, 0) / 1000 / (after.at(-1).t - after[0].t)) * 100;
 const mb = (b) => (b / 1e6).toFixed(1);
+const droppedTotal = Object.values(final.dropped).reduce((a, b) => a + b, 0);
 const dropped = Object.entries(final.dropped).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
 
+const held = await new Promise((resolve) => {
+  const probe = spawn(process.execPath, [here('held-memory.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  probe.stdout.on('data', (d) => (out += d));
+  probe.on('exit', () => resolve(JSON.parse(out)));
+});
 writeFileSync(here('soak.svg'), svg());
 writeFileSync(`${os.tmpdir()}/soak-samples.json`, JSON.stringify({ downs, samples }));
 const results = `# Soak: steady load, collector flapping every ${FLAP_S} s
@@ -210,12 +225,13 @@ RSS and event-loop delay (perf_hooks.monitorEventLoopDelay, per 1 s window) were
 | requests sent / answered 200 / failed / skipped (client's in-flight cap) | ${loaded.sent} / ${loaded.ok} / ${loaded.failed} / ${loaded.skipped} |
 | events captured / sent by the agent (stats) | ${final.captured} / ${final.sent} |
 | events received by the collector (distinct request ids) | ${received.size} |
-| **events lost** (answered requests with no event) | **${lost}** |
+| events with no event at the collector | ${lost} |
+| **events lost within bounds** (no event, and not counted as dropped by a bound) | **${lost - droppedTotal}** |
 | events received twice | ${twice} |
 | agent's dropped counters | ${dropped} |
 | agent retries | ${final.retries} |
-| RSS baseline (median of ${WARMUP_S / 2}–${WARMUP_S} s, after warm-up) | ${mb(baseline)} MB |
-| **peak RSS over baseline** (after ${WARMUP_S} s) | **+${mb(peak - baseline)} MB** (peak ${mb(peak)} MB) |
+| RSS baseline (median of ${WARMUP_S}–${FLAP_S} s: warmed up, collector up, before the first outage) | ${mb(baseline)} MB |
+| **peak RSS over baseline** (after ${WARMUP_S} s; includes the events held during an outage) | **+${mb(peak - baseline)} MB** (peak ${mb(peak)} MB) |
 | RSS over the last minute (median) | ${mb(endRss)} MB (${endRss >= baseline ? '+' : ''}${mb(endRss - baseline)} MB over baseline) |
 | event-loop delay p99 per second: median / worst | ${median(p99s)} ms / ${Math.max(...p99s)} ms |
 | event-loop delay, worst single delay | ${maxEld} ms |
@@ -223,10 +239,22 @@ RSS and event-loop delay (perf_hooks.monitorEventLoopDelay, per 1 s window) were
 | app CPU (whole process, incl. the agent's worker thread) | ${cpuPct.toFixed(0)}% of one core |
 | drain after the load stopped | ${(since() - drainStart).toFixed(0)} s (backoff pause after the last outage) |
 
+RSS per ${2 * FLAP_S} s cycle (collector up, then down); flat after warm-up means the same range cycle after cycle:
+
+| cycle from | RSS min | RSS max | most events held |
+|---|---|---|---|
+${cycles.map((c) => `| ${c.start / 60} min | ${mb(c.min)} MB | ${mb(c.max)} MB | ${c.held} |`).join('\n')}
+
+What one held event costs (\`node bench/soak/held-memory.mjs\`: the same requests, collector down,
+maxQueueBytes ${held.maxQueueBytes / 1024 / 1024} MiB, heap + external memory after a full GC): ${held.realBytesPerEvent} bytes, of which the
+queue counts ${held.countedBytesPerEvent} against maxQueueBytes (${held.eventsHeldAtTheBound} events held at the bound).
+
 While the collector is down, events wait in the agent's queue (bounds: eventQueueSize 1,000,000,
 maxQueueBytes 64 MB by default; a ${FLAP_S} s outage at ${RATE}/s holds ~${RATE * FLAP_S} events, well inside them), so
 RSS climbs during an outage and falls back once the batches drain; "lost within bounds" counts the
-events that fit and still did not arrive.
+events that fit and still did not arrive. The agent notices the collector is back only when its
+backoff pause ends (doubling from 1 s to at most 30 s while the collector stays away), so events keep
+piling up for a while after each outage: "most events held" runs past ${RATE} × ${FLAP_S}.
 `;
 writeFileSync(here('RESULTS.md'), results);
 console.log(results);
@@ -259,7 +287,7 @@ function svg() {
   const rssMax = Math.ceil((Math.max(...samples.map((s) => s.rss)) * 1.15) / 1e7) * 10;
   const eldMax = Math.max(5, Math.ceil(Math.max(...samples.map((s) => s.eld.p99)) * 1.2));
   const body =
-    panel(0, `RSS of the app (MB); shaded: collector down; dashed: baseline after warm-up`, [
+    panel(0, `RSS of the app (MB); shaded: collector down; dashed: baseline (warmed up, before the first outage)`, [
       { label: 'RSS', color: '#1f77b4', value: (s) => s.rss / 1e6 },
       { label: `baseline ${mb(baseline)} MB`, color: '#999', value: () => baseline / 1e6, dash: '4 3' },
     ], 'MB', rssMax) +
