@@ -1,9 +1,11 @@
 // Collector trouble must not slow the app (issue 7): the same app runs under the real preload six
 // times at once, against a healthy collector and against collectors that hang, answer in 5 s, are
 // down at start, answer 502, or 429 without Retry-After. The test's requests go round-robin to the
-// six apps (three back-to-back each), so whatever else the machine is doing weighs on all of them alike, and each faulty
-// app's median latency is compared with the healthy one's from the same rounds. Then every
-// collector recovers and every event must arrive exactly once.
+// six apps (three back-to-back each, so work the agent does right after an answer shows too), and
+// whatever else the machine is doing weighs on all of them alike; each faulty app's median
+// latency is compared with the healthy one's from the same rounds. Then every collector recovers
+// and every event must arrive exactly once (the hung batches after the agent's 15 s request
+// timeout: the test takes ~17 s).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -15,7 +17,7 @@ import { startChild, FIXTURES } from '../support/child.mjs';
 const APP = join(FIXTURES, 'faults', 'echo-app.mjs');
 const WARMUP = 50; // per app, not measured (JIT, first sockets); their events are counted all the same
 const ROUNDS = 200;
-const BURST = 3; // back-to-back requests per app per round: work the agent does just after an answer delays the next one
+const BURST = 3; // back-to-back requests per app per round
 const MEASURED = ROUNDS * BURST; // measured requests per app
 const FAULT_ANSWERS = 10_000; // script entries: more than the agent can use up before recovery
 const run = `r${process.pid.toString(36)}x${Date.now().toString(36)}`; // never only digits
