@@ -24,6 +24,9 @@ const app = startChild(join(FIXTURES, 'faults', 'echo-app.mjs'), {
     MOESIF_BASE_URI: collector.url,
     MOESIF_BATCH_SIZE: '250',
     MOESIF_BATCH_MAX_TIME: '100',
+    // All 20,000 events held at once would count ~60 MB against the default 64 MiB: a slow
+    // collector on a busy machine must not turn this test into one about the bound.
+    MOESIF_MAX_QUEUE_BYTES: String(256 * 1024 * 1024),
   },
 });
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
