@@ -26,6 +26,8 @@ const since = () => (performance.now() - t0) / 1000;
 // ---- the collector: counts each event by its request id; goes down (refuses) and up on command.
 const received = new Map(); // id → times received
 let batches = 0;
+let cutBatches = 0;
+let cutEvents = 0;
 const collector = http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
@@ -33,11 +35,19 @@ const collector = http.createServer((req, res) => {
     if (req.url === '/v1/events/batch') {
       let raw = Buffer.concat(chunks);
       if (req.headers['content-encoding'] === 'gzip') raw = await gunzipAsync(raw);
-      for (const e of JSON.parse(raw.toString('utf8'))) {
+      const events = JSON.parse(raw.toString('utf8'));
+      for (const e of events) {
         const m = /\/soak\/([a-z0-9]+)/.exec(e.request.uri);
         if (m) received.set(m[1], (received.get(m[1]) ?? 0) + 1);
       }
       batches++;
+      // Stored, but the outage may cut the answer off: the agent cannot know, and sends it again.
+      const cut = () => {
+        cutBatches++;
+        cutEvents += events.length;
+      };
+      if (req.socket.destroyed) return cut();
+      res.on('close', () => res.writableFinished || cut());
       res.writeHead(201);
       return res.end();
     }
@@ -77,7 +87,7 @@ const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.st
 await bringUp();
 // SOAK_NODE_ARGS: extra node flags for the app, e.g. "--trace-gc" to see what a delay spike was.
 const nodeArgs = (process.env.SOAK_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const app = spawn(process.execPath, [...nodeArgs, '--import', `${ROOT}register.js`, `${ROOT}test/fixtures/faults/echo-app.mjs`], {
+const app = spawn(process.execPath, [...nodeArgs, '--expose-gc', '--import', `${ROOT}register.js`, `${ROOT}test/fixtures/faults/echo-app.mjs`], {
   env: { ...env, MOESIF_APPLICATION_ID: 'soak', MOESIF_BASE_URI: `http://127.0.0.1:${collectorPort}` },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
@@ -126,6 +136,10 @@ const flapper = setInterval(() => {
     bringUp();
   }
 }, FLAP_S * 1000);
+// Heap after a full GC, warmed up and before the first outage, and again after the final drain:
+// a leak shows as growth between the two (each forced GC is a short blip in the delay plot).
+let heapStart;
+setTimeout(async () => (heapStart = await control('/memory')), (FLAP_S - 3) * 1000);
 const samples = [];
 let sampling = false;
 const sampler = setInterval(async () => {
@@ -158,6 +172,7 @@ for (;;) {
 }
 await new Promise((r) => setTimeout(r, 1500)); // the last samples of the drain
 clearInterval(sampler);
+const heapEnd = await control('/memory');
 const load1 = os.loadavg();
 app.kill();
 reference.kill();
@@ -227,12 +242,13 @@ RSS and event-loop delay (perf_hooks.monitorEventLoopDelay, per 1 s window) were
 | events received by the collector (distinct request ids) | ${received.size} |
 | events with no event at the collector | ${lost} |
 | **events lost within bounds** (no event, and not counted as dropped by a bound) | **${lost - droppedTotal}** |
-| events received twice | ${twice} |
+| events received twice | ${twice} (batches stored whose answer an outage cut off: ${cutBatches}, ${cutEvents} events; the agent, never told, rightly sent them again) |
 | agent's dropped counters | ${dropped} |
 | agent retries | ${final.retries} |
 | RSS baseline (median of ${WARMUP_S}–${FLAP_S} s: warmed up, collector up, before the first outage) | ${mb(baseline)} MB |
 | **peak RSS over baseline** (after ${WARMUP_S} s; includes the events held during an outage) | **+${mb(peak - baseline)} MB** (peak ${mb(peak)} MB) |
 | RSS over the last minute (median) | ${mb(endRss)} MB (${endRss >= baseline ? '+' : ''}${mb(endRss - baseline)} MB over baseline) |
+| **heap after a full GC**: at ${FLAP_S - 3} s (before the first outage) / after the final drain | **${mb(heapStart.heapUsed)} MB / ${mb(heapEnd.heapUsed)} MB** (external ${mb(heapStart.external)} / ${mb(heapEnd.external)} MB; events held ${heapStart.stats.queued} / ${heapEnd.stats.queued}) |
 | event-loop delay p99 per second: median / worst | ${median(p99s)} ms / ${Math.max(...p99s)} ms |
 | event-loop delay, worst single delay | ${maxEld} ms |
 | the same for an idle Node process beside it (no agent, no load: the machine's own noise) | p99 ${median(refP99s)} ms / ${Math.max(...refP99s)} ms; worst ${refMaxEld} ms |
