@@ -10,7 +10,7 @@ import type { SerializeContext } from './delivery/serialize-event.js';
 import { installIncomingCapture } from './capture/server.js';
 import { installOutgoingCapture } from './capture/outgoing-install.js';
 import type { CaptureSink } from './capture/sink.js';
-import { debug, setDebug, warnOnce } from './log.js';
+import { debug, safeUri, setDebug, warnOnce } from './log.js';
 import { loadConfigFile, findConfigFile } from './options/config-file.js';
 import { checkOptions, describeOptions, mergeOptions, OptionError, optionsFromEnv } from './options/resolve.js';
 import type { MoesifOptions, ResolvedOptions } from './options/types.js';
@@ -21,8 +21,13 @@ import { VERSION } from './version.js';
 
 /** How long an async hook (one that returns a promise) may take before its field is left out. */
 const ASYNC_HOOK_TIMEOUT_MS = 1_000;
-/** Fixed part of an event's estimated size in the queue (timestamps, verb, object overhead). */
-const EVENT_BASE_BYTES = 512;
+/**
+ * Fixed part of an event's estimated size in the queue (timestamps, verb, the Exchange and its
+ * header arrays, body-capture records, Buffer and string headers): measured at ~2.3 KB of heap per
+ * held event beyond its URL, header and body bytes (bench/soak/held-memory.mjs), so that
+ * maxQueueBytes bounds the memory the queue really holds (512 made it hold twice the bound).
+ */
+const EVENT_BASE_BYTES = 2_300;
 
 /**
  * The one agent of the process: options in force, the capture modules, the queue and the
@@ -140,7 +145,7 @@ export class Agent implements CaptureSink {
     installIncomingCapture(this);
     if (options.captureOutgoingRequests) installOutgoingCapture(this);
     installLifecycle(this);
-    debug(`capture on: sending to ${options.baseUri}${options.captureOutgoingRequests ? ', outgoing calls too' : ''}`);
+    debug(`capture on: sending to ${safeUri(options.baseUri)}${options.captureOutgoingRequests ? ', outgoing calls too' : ''}`);
     debug(describeOptions(options, layers));
   }
 

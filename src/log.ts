@@ -45,3 +45,8 @@ export function debugOnce(cause: string, message: string): void {
   warned.add(cause);
   debug(message);
 }
+
+/** A URI fit for a log line: credentials in it (https://user:pass@host) are replaced. */
+export function safeUri(uri: string): string {
+  return uri.replace(/^([a-z][\w+.-]*:\/\/)[^/?#]*@/i, '$1<redacted>@');
+}

@@ -1,4 +1,5 @@
 import { Http1Client, WireError } from './http1.js';
+import { safeUri } from '../log.js';
 
 export interface CollectorResponse {
   status: number;
@@ -31,11 +32,15 @@ export class Transport {
   constructor(baseUri: string, headers: Record<string, string>) {
     this.base = new URL(baseUri.endsWith('/') ? baseUri : baseUri + '/');
     this.client = new Http1Client(this.base, MAX_SOCKETS, REQUEST_TIMEOUT_MS);
-    this.headerLines = headerLines(headers);
+    // Credentials in the base URI (https://user:pass@host) are sent as Basic auth, as Node's http does.
+    const { username, password } = this.base;
+    const auth: Record<string, string> = username || password ? { authorization: `Basic ${Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString('base64')}` } : {};
+    this.headerLines = headerLines({ ...headers, ...auth });
   }
 
+  /** For messages: without the credentials a base URI may carry. */
   get baseUri(): string {
-    return this.base.href.replace(/\/$/, '');
+    return safeUri(this.base.href.replace(/\/$/, ''));
   }
 
   async send(method: 'GET' | 'POST', path: string, body?: Buffer, extraHeaders?: Record<string, string>, signal?: AbortSignal): Promise<CollectorResponse> {

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { brotliDecompressSync, gunzipSync, inflateSync, inflateRawSync } from 'node:zlib';
 import { CLEAN, NOT_JSON, RawJson, scanJson } from './raw-json.js';
+import { mayHoldShapedSecret } from './redact.js';
 import type { CapturedBody, EventHeaders } from './types.js';
 
 export interface EncodedBody {
@@ -38,7 +39,10 @@ export function encodeBody(
   // place of what was sent, so they go as base64, as sent.
   if (isJsonType(headerString(headers['content-type'])) && isUtf8(bytes)) {
     const scan = scanJson(bytes);
-    if (scan !== NOT_JSON) return { body: new RawJson(bytes.toString('utf8'), scan === CLEAN), transfer_encoding: 'json' };
+    if (scan !== NOT_JSON) {
+      const text = bytes.toString('utf8');
+      return { body: new RawJson(text, scan === CLEAN && !mayHoldShapedSecret(text)), transfer_encoding: 'json' };
+    }
   }
   return { body: bytes.toString('base64'), transfer_encoding: 'base64' };
 }

@@ -141,7 +141,7 @@ function key(s: Uint8Array, i: number): number {
   const start = i + 1;
   i = string(s, i, s.length);
   if (i < 0) return -1;
-  if (i - start > 5 && !suspect && isSensitiveKey(s, start, i - 1)) suspect = true;
+  if (i - start > 3 && !suspect && isSensitiveKey(s, start, i - 1)) suspect = true; // the shortest word, pwd, is 3
   i = skipSpace(s, i);
   return s[i]! === C.Colon ? i + 1 : -1;
 }
@@ -203,24 +203,38 @@ function number(s: Uint8Array, i: number): number {
   return i;
 }
 
-/** password, passwd, secret, token, api_key, api-key, apikey in the key's bytes, any case (as redact.ts's SENSITIVE_KEY). */
+/**
+ * The key names redact.ts's SENSITIVE_KEY finds (any case, anywhere in the key), by first letter,
+ * as bytes: keep the two in step.
+ */
+const KEY_WORDS = new Map<number, Uint8Array[]>();
+for (const word of [
+  'passwd', 'password', 'passphrase', 'pwd', 'privatekey', 'private_key', 'private-key',
+  'secret', 'sessionid', 'session_id', 'session-id', 'token', 'apikey', 'api_key', 'api-key',
+  'accesskey', 'access_key', 'access-key', 'authorization', 'cookie',
+]) {
+  const first = word.charCodeAt(0);
+  if (!KEY_WORDS.has(first)) KEY_WORDS.set(first, []);
+  KEY_WORDS.get(first)!.push(Buffer.from(word, 'latin1'));
+}
+
+/** Whether the key's bytes [from, to) hold one of KEY_WORDS, letters compared case-insensitively. */
 function isSensitiveKey(s: Uint8Array, from: number, to: number): boolean {
   for (let j = from; j < to; j++) {
-    const c = s[j]! | 0x20;
-    if (c === 112 /* p */ ? word(s, j + 1, to, 'asswd') || word(s, j + 1, to, 'assword')
-      : c === 115 /* s */ ? word(s, j + 1, to, 'ecret')
-      : c === 116 /* t */ ? word(s, j + 1, to, 'oken')
-      : c === 97 /* a */ && (s[j + 1]! | 0x20) === 112 && (s[j + 2]! | 0x20) === 105
-        ? word(s, j + 3, to, 'key') || ((s[j + 3] === 95 || s[j + 3] === 45) && word(s, j + 4, to, 'key'))
-        : false) return true;
+    const words = KEY_WORDS.get(s[j]! | 0x20);
+    if (words === undefined) continue;
+    for (const word of words) if (j + word.length <= to && matches(s, j, word)) return true;
   }
   return false;
 }
 
-/** The lower-case ASCII `w` at j (letters compared case-insensitively), before `to`. */
-function word(s: Uint8Array, j: number, to: number, w: string): boolean {
-  if (j + w.length > to) return false;
-  for (let k = 0; k < w.length; k++) if ((s[j + k]! | 0x20) !== w.charCodeAt(k)) return false;
+function matches(s: Uint8Array, j: number, word: Uint8Array): boolean {
+  for (let k = 0; k < word.length; k++) {
+    const w = word[k]!;
+    const b = s[j + k]!;
+    // Letters case-insensitively (b | 0x20 is a lower-case letter only for a letter); _ and - exactly.
+    if (w >= 97 && w <= 122 ? (b | 0x20) !== w : b !== w) return false;
+  }
   return true;
 }
 

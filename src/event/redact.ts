@@ -4,19 +4,63 @@ import type { EventHeaders } from './types.js';
 export const REDACTED = '<redacted>';
 
 const SENSITIVE_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key']);
-/** Key names whose values are secrets: password, passwd, secret, token, api_key, apikey, api-key (raw-json.ts scans for the same). */
-const SENSITIVE_KEY = /passw(?:or)?d|secret|token|api[_-]?key/i;
+/**
+ * Key names whose values are secrets: password, passwd, passphrase, pwd, secret, token, api_key
+ * (apikey, api-key), private_key, access_key (aws_access_key_id), authorization, cookie,
+ * session_id (sessionid): the last ones are credentials copied into bodies (header dumps,
+ * cloud configs), found by the secrets corpus (test/faults/secrets.test.mjs). raw-json.ts scans
+ * a JSON body's bytes for the same names and for SHAPE_HINT: keep the three in step.
+ */
+const SENSITIVE_KEY = /passw(?:or)?d|passphrase|pwd|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|authorization|cookie|session[_-]?id/i;
+
+/**
+ * Secrets known by their shape, whatever the name they travel under: JWTs (three base64url parts,
+ * the first a JSON object: eyJ…), AWS access key ids (AKIA/ASIA + 16), GitHub tokens (ghp_, gho_,
+ * ghu_, ghs_, ghr_, github_pat_), Stripe secret and restricted keys (sk_/rk_ live/test), Slack tokens
+ * (xoxb-, xoxp-, …) and PEM private key blocks (to their END line, or to the end of the text).
+ * Linear time: every variable run starts at a word boundary (one start per run) and a PEM match,
+ * once begun, always succeeds (the END line or the end of the text), so no input backtracks
+ * quadratically.
+ */
+const SECRET_SHAPES =
+  /(?<![\w-])eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*|\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_\w{20,}|\b[rs]k_(?:live|test)_[A-Za-z0-9]{10,}|\bxox[abposre]-[A-Za-z0-9-]{10,}|-----BEGIN[A-Z ]* PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z ]* PRIVATE KEY-----|$)/g;
+/** Where any of SECRET_SHAPES must begin: a cheap scan that clears most texts at once. */
+const SHAPE_HINT = /eyJ|AKIA|ASIA|gh[pousr]_|github_pat_|[rs]k_(?:live|test)_|xox[abposre]-|-----BEGIN/;
+
+/** The shortest text any shape can match (a JWT of 4-character parts). */
+const SHORTEST_SHAPE = 13;
+
+/** Whether a text may hold a secret known by its shape (false: SECRET_SHAPES surely finds none). */
+export function mayHoldShapedSecret(text: string): boolean {
+  return text.length >= SHORTEST_SHAPE && SHAPE_HINT.test(text);
+}
 
 export function isSensitiveKey(key: string): boolean {
   return SENSITIVE_KEY.test(key);
 }
 
+/** Header names repeat from event to event: each is judged once (a bounded cache). */
+const headerVerdicts = new Map<string, boolean>();
+
+function isSensitiveHeader(name: string): boolean {
+  let verdict = headerVerdicts.get(name);
+  if (verdict === undefined) {
+    verdict = SENSITIVE_HEADERS.has(name) || isSensitiveKey(name);
+    if (headerVerdicts.size < 2000) headerVerdicts.set(name, verdict);
+  }
+  return verdict;
+}
+
 /** Replaces credential header values in place; extra names (the authorization headers in use) count too. */
 export function redactHeaders(headers: EventHeaders, extraNames: readonly string[]): void {
   for (const name in headers) {
-    if (!(SENSITIVE_HEADERS.has(name) || extraNames.includes(name) || isSensitiveKey(name))) continue;
     const value = headers[name]!;
-    headers[name] = Array.isArray(value) ? value.map((v) => redactHeaderValue(name, v)) : redactHeaderValue(name, value);
+    if (extraNames.includes(name) || isSensitiveHeader(name)) {
+      headers[name] = Array.isArray(value) ? value.map((v) => redactHeaderValue(name, v)) : redactHeaderValue(name, value);
+    } else {
+      // Any other header: secrets known by their shape (a token forwarded under a custom name).
+      headers[name] = Array.isArray(value) ? value.map(redactSecretShapes) : redactSecretShapes(value);
+    }
   }
 }
 
@@ -36,14 +80,20 @@ function redactPair(pair: string): string {
   return eq === -1 ? REDACTED : `${pair.slice(0, eq)}=${REDACTED}`;
 }
 
-/** Query parameters with sensitive names, and card numbers anywhere in the query, are redacted. */
+/**
+ * Query parameters with sensitive names, and card numbers and shaped secrets anywhere in the
+ * query, are redacted; shaped secrets in the path too (/tokens/ghp_…/revoke).
+ */
 export function redactUri(uri: string): string {
   const q = uri.indexOf('?');
-  if (q === -1) return uri;
+  const beforeQuery = q === -1 ? uri : uri.slice(0, q);
+  const path = beforeQuery.replace(SECRET_SHAPES, encodeURIComponent(REDACTED));
+  if (q === -1) return path;
   const hash = uri.indexOf('#', q);
   const query = uri.slice(q + 1, hash === -1 ? undefined : hash);
   const redacted = redactForm(query);
-  return redacted === query ? uri : uri.slice(0, q + 1) + redacted + (hash === -1 ? '' : uri.slice(hash));
+  if (redacted === query && path === beforeQuery) return uri;
+  return path + '?' + redacted + (hash === -1 ? '' : uri.slice(hash));
 }
 
 /** a=1&password=x → a=1&password=<redacted>; returns the input itself when nothing changed. */
@@ -64,7 +114,7 @@ export function redactForm(form: string): string {
       changed = true;
       return `${part.slice(0, eq)}=${encodeURIComponent(REDACTED)}`;
     }
-    const clean = redactCardNumbers(value);
+    const clean = redactText(value);
     if (clean !== value) {
       changed = true;
       return `${part.slice(0, eq)}=${encodeURIComponent(clean)}`;
@@ -72,6 +122,17 @@ export function redactForm(form: string): string {
     return part;
   });
   return changed ? parts.join('&') : form;
+}
+
+/** Card numbers and shaped secrets inside a string value. */
+export function redactText(text: string): string {
+  return redactCardNumbers(redactSecretShapes(text));
+}
+
+/** JWTs, cloud and SaaS tokens, private keys (SECRET_SHAPES) inside a string. */
+export function redactSecretShapes(text: string): string {
+  if (!mayHoldShapedSecret(text)) return text;
+  return text.replace(SECRET_SHAPES, REDACTED);
 }
 
 const CARD_CANDIDATE = /(?<![\d])\d(?:[ -]?\d){11,18}(?![\d])/g;
@@ -98,11 +159,12 @@ export function luhn(digits: string): boolean {
 }
 
 /**
- * Redacts a parsed JSON body: values under sensitive keys, card numbers in strings and numbers.
+ * Redacts a parsed JSON body: values under sensitive keys, card numbers in strings and numbers,
+ * shaped secrets in strings.
  * Iterative, so hostile nesting depth cannot overflow the stack. Returns the (possibly new) root.
  */
 export function redactJson(root: unknown): unknown {
-  if (typeof root === 'string') return redactCardNumbers(root);
+  if (typeof root === 'string') return redactText(root);
   if (typeof root === 'number') return isCardNumber(root) ? REDACTED : root;
   if (root === null || typeof root !== 'object') return root;
   const stack: object[] = [root];
@@ -113,7 +175,7 @@ export function redactJson(root: unknown): unknown {
       if (!Array.isArray(node) && isSensitiveKey(key)) {
         if (value !== null && value !== undefined && value !== '') node[key] = REDACTED;
       } else if (typeof value === 'string') {
-        const clean = redactCardNumbers(value);
+        const clean = redactText(value);
         if (clean !== value) node[key] = clean;
       } else if (typeof value === 'number') {
         if (isCardNumber(value)) node[key] = REDACTED;

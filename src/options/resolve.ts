@@ -1,5 +1,6 @@
 import { OPTIONS, OPTION_NAMES, type OptionKind, type OptionSpec } from './schema.js';
 import type { MoesifOptions, ResolvedOptions } from './types.js';
+import { safeUri } from '../log.js';
 
 /** A problem with one option, phrased for the user. */
 export class OptionError extends Error {
@@ -148,6 +149,7 @@ export function describeOptions(options: ResolvedOptions, layers: MoesifOptions[
     let shown: string;
     if (typeof value === 'function') shown = 'function';
     else if (name === 'applicationId') shown = `${String(value).slice(0, 4)}…`;
+    else if (name === 'baseUri') shown = safeUri(String(value));
     else shown = Array.isArray(value) ? `[${value.join(',')}]` : String(value);
     parts.push(`${name}=${shown} (${from})`);
   }

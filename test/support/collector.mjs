@@ -5,7 +5,7 @@ import { once } from 'node:events';
 
 export async function startTestCollector({ config = { sample_rate: 100 }, configEtag = 'etag-1', rules = [], rulesTag = 'rules-1', port = 0 } = {}) {
   const state = {
-    requests: [], // every request: { method, path, headers, body }
+    requests: [], // every request: { method, path, headers, body, raw } (raw: the decoded bytes as a string)
     batches: [], // decoded event batches, in order of arrival (2xx answered only)
     rawBatches: [], // the same batches as the JSON text that arrived (after gunzip)
     entities: [], // { path, body }
@@ -18,7 +18,8 @@ export async function startTestCollector({ config = { sample_rate: 100 }, config
     rulesFetches: 0,
     // Answers to give next to GET /v1/rules instead of the rules: { status, body }
     rulesScript: [],
-    // Answers to give next, one per request to /v1/events/batch: { status, headers, body, hang, reset }
+    // Answers to give next, one per request to /v1/events/batch: { status, headers, body, hang, reset, delay }
+    // (delay: ms to wait before answering as the rest of the entry says; a client gone by then is not counted)
     script: [],
     waiters: [],
   };
@@ -29,7 +30,7 @@ export async function startTestCollector({ config = { sample_rate: 100 }, config
     if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
     const body = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
     const path = req.url;
-    state.requests.push({ method: req.method, path, headers: req.headers, body });
+    state.requests.push({ method: req.method, path, headers: req.headers, body, raw: raw.toString('utf8') });
     if (path === '/v1/config') {
       state.configFetches++;
       res.writeHead(200, { 'content-type': 'application/json', 'x-moesif-config-etag': state.configEtag });
@@ -52,6 +53,10 @@ export async function startTestCollector({ config = { sample_rate: 100 }, config
       const next = state.script.shift();
       if (next?.reset) return req.socket.destroy();
       if (next?.hang) return; // never answers
+      if (next?.delay) {
+        await new Promise((r) => setTimeout(r, next.delay));
+        if (req.socket.destroyed) return; // the agent gave up waiting: nothing was stored
+      }
       if (next?.status && (next.status < 200 || next.status >= 300)) {
         res.writeHead(next.status, next.headers ?? {});
         return res.end(next.body ?? '');
