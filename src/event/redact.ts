@@ -87,7 +87,7 @@ function redactPair(pair: string): string {
 export function redactUri(uri: string): string {
   const q = uri.indexOf('?');
   const beforeQuery = q === -1 ? uri : uri.slice(0, q);
-  const path = beforeQuery.replace(SECRET_SHAPES, encodeURIComponent(REDACTED));
+  const path = mayHoldShapedSecret(beforeQuery) ? beforeQuery.replace(SECRET_SHAPES, encodeURIComponent(REDACTED)) : beforeQuery;
   if (q === -1) return path;
   const hash = uri.indexOf('#', q);
   const query = uri.slice(q + 1, hash === -1 ? undefined : hash);
