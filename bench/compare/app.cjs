@@ -24,8 +24,10 @@ function handler(req, res) {
     return res.end(small);
   }
   if (req.url === '/big') {
+    // A fresh buffer per response, as an app that renders its JSON has: an agent that keeps a
+    // reference to what was written then holds real memory (a shared constant would hide it).
     res.writeHead(200, { 'content-type': 'application/json' });
-    return res.end(bigBody);
+    return res.end(Buffer.from(bigBody));
   }
   if (req.url === '/echo') {
     const chunks = [];
