@@ -466,19 +466,27 @@ if (CONFIGS.includes('ours')) {
   const ok = (b) => (b ? 'yes' : '**no**');
   const fullCapture = (s) => results[s.id].every((r) => r.ours.events >= r.ours.served);
   const has = (id) => SCENARIOS.find((s) => s.id === id);
+  const capNote = (s) => {
+    const got = results[s.id].reduce((n, r) => n + r.ours.events, 0);
+    const served = results[s.id].reduce((n, r) => n + r.ours.served, 0);
+    return got >= served ? '' : `; but only ${f((100 * got) / served, 1)} % of the events delivered (the rest dropped at maxQueueBytes)`;
+  };
+  const row = (label, s, measured, met) => out(`| ${label} | ${measured}${capNote(s)} | ${ok(met && fullCapture(s))} |`);
   out('## Ours against the targets');
+  out();
+  out('A target counts as met only with every event delivered.');
   out();
   out('| target | measured (ours, median added over none) | met |');
   out('|---|---|---|');
-  if (has('small')) out(`| ≤ 6 µs CPU added per small GET | ${sign(added(has('small')))} µs | ${ok(added(has('small')) <= 6)} |`);
-  if (has('echo')) out(`| ≤ 12 µs CPU added per 1 KB echo, bodies captured | ${sign(added(has('echo')))} µs | ${ok(added(has('echo')) <= 12)} |`);
+  if (has('small')) row('≤ 6 µs CPU added per small GET', has('small'), `${sign(added(has('small')))} µs`, added(has('small')) <= 6);
+  if (has('echo')) row('≤ 12 µs CPU added per 1 KB echo, bodies captured', has('echo'), `${sign(added(has('echo')))} µs`, added(has('echo')) <= 12);
   if (has('big')) {
     const big = has('big');
-    out(`| ≤ 6 µs CPU per KB of body (64 KB response) | ${f(added(big) / big.kb, 2)} µs/KB (${sign(added(big), 0)} µs per response) | ${ok(added(big) / big.kb <= 6)} |`);
+    row('≤ 6 µs CPU per KB of body (64 KB response)', big, `${f(added(big) / big.kb, 2)} µs/KB (${sign(added(big), 0)} µs per response served)`, added(big) / big.kb <= 6);
   }
   for (const s of SCENARIOS.filter((x) => !x.path)) {
-    out(`| ${s.name}: ≤ 5 % added per call | ${sign(pctOf(s))} % | ${ok(pctOf(s) <= 5)} |`);
-    out(`| ${s.name}: ≤ 15 µs CPU added per call | ${sign(added(s))} µs | ${ok(added(s) <= 15)} |`);
+    row(`${s.name}: ≤ 5 % added per call`, s, `${sign(pctOf(s))} %`, pctOf(s) <= 5);
+    row(`${s.name}: ≤ 15 µs CPU added per call`, s, `${sign(added(s))} µs`, added(s) <= 15);
   }
   for (const s of SCENARIOS) {
     const rivals = others.filter((n) => n !== 'ours' && captures[n](s.id));
