@@ -48,6 +48,12 @@ export function pin(pid, cores) {
   if (canPin && cores != null) execFileSync('taskset', ['-a', '-cp', String(cores), String(pid)], { stdio: 'ignore' });
 }
 
+// Children still running when the runner exits (a crash included) are ended with it.
+const live = new Set();
+process.on('exit', () => {
+  for (const child of live) child.kill();
+});
+
 /**
  * Starts `command args` (under `taskset -c cores` when given and possible) and resolves once it
  * prints `listening <port>` on stdout. `ipc: true` opens an IPC channel (process.send in a node child).
@@ -55,6 +61,8 @@ export function pin(pid, cores) {
 export function startListening(command, args = [], { env = {}, cores, ipc = false, cwd, name = args.at(-1), quiet = false } = {}) {
   const [cmd, argv] = canPin && cores != null ? ['taskset', ['-c', String(cores), command, ...args]] : [command, args];
   const child = spawn(cmd, argv, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', quiet ? 'pipe' : 'inherit', ...(ipc ? ['ipc'] : [])] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   // quiet: stderr is kept (its last 4 KB, in child.stderrTail) instead of shown.
   if (quiet) {
     child.stderrTail = '';
