@@ -5,50 +5,26 @@
 // a JWT on every request, none applies; 49 that do not apply + 1 that blocks every request),
 // loaded with wrk (its own process) in interleaved rounds. Prints req/s, p99 and the server's CPU
 // µs per request (utime+stime from /proc / requests). Needs `wrk`. Only 127.0.0.1 is contacted.
-import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuUs, median, startListening, wrk as runWrk } from '../lib/measure.mjs';
 import { jwt } from './rules.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const [rounds = 3, seconds = 4, connections = 32] = process.argv.slice(2, 5).map(Number);
 const only = process.argv[5]?.split(',');
-const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
-function start(script, args = [], env = {}) {
-  const child = spawn(process.execPath, [...args, join(here, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.on('exit', (code) => reject(new Error(`${script} exited (${code}) before listening`)));
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening (\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-  });
-}
-
-function cpuUs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
-}
+const start = (script, args = [], env = {}) => startListening(process.execPath, [...args, join(here, script)], { env });
 
 const tmp = mkdtempSync(join(tmpdir(), 'moesif-gov-bench-'));
 const lua = join(tmp, 'jwt.lua');
 writeFileSync(lua, `wrk.headers["Authorization"] = "Bearer ${jwt()}"\nwrk.headers["X-Forwarded-For"] = "192.168.1.20"\n`);
 
-function wrk(port) {
-  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', lua, `http://127.0.0.1:${port}/small`]).toString();
-  const requests = Number(/(\d+) requests in/.exec(out)[1]);
-  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  return { requests, rps: requests / seconds, p99ms: Number(p99[1]) * { us: 1e-3, ms: 1, s: 1e3 }[p99[2]], non2xx };
-}
+const wrk = (port) => runWrk({ port, path: '/small', lua, seconds, connections, allowNon2xx: true });
 
 const collector = await start('collector.mjs');
 const preload = ['--import', join(root, 'register.js')];
@@ -64,17 +40,16 @@ const servers = {};
 for (const [name, make] of Object.entries(modes)) if (!only || only.some((o) => name.startsWith(o))) servers[name] = await make();
 await sleep(1500); // rules and config fetched at start
 const results = Object.fromEntries(Object.keys(servers).map((k) => [k, []]));
-for (const s of Object.values(servers)) wrk(s.port); // warm-up, not counted
+for (const s of Object.values(servers)) await wrk(s.port); // warm-up, not counted
 for (let r = 0; r < rounds; r++) {
   for (const [name, s] of Object.entries(servers)) {
     const before = cpuUs(s.child.pid);
-    const w = wrk(s.port);
+    const w = await wrk(s.port);
     const cpu = (cpuUs(s.child.pid) - before) / w.requests;
     results[name].push({ ...w, cpu });
     if (name.includes('blocks') ? w.non2xx !== w.requests : w.non2xx !== 0) throw new Error(`${name}: ${w.non2xx} of ${w.requests} non-2xx`);
   }
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`node ${process.version}; wrk -c${connections}, ${seconds}s × ${rounds} rounds, GET /small (medians)`);
 console.log('| server | req/s | p99 ms | CPU µs/request |\n|---|---|---|---|');
 for (const [name, rs] of Object.entries(results)) {

@@ -7,35 +7,18 @@
 // paceMs > 0: each wrk connection waits that long between requests (wrk's delay()), so every
 // server gets about the same request rate and CPU per request is compared at equal load; 0 loads
 // to saturation. Needs `wrk` (apt-get install wrk). Only 127.0.0.1 is ever contacted.
-import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuUs, median, startListening, wrk as runWrk } from '../lib/measure.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const [rounds = 5, seconds = 5, connections = 32, paceMs = 0] = process.argv.slice(2).map(Number);
-const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
-function start(script, args = [], env = {}) {
-  const child = spawn(process.execPath, [...args, join(here, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening (\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-  });
-}
-
-function cpuUs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_US; // utime, stime
-}
+const start = (script, args = [], env = {}) => startListening(process.execPath, [...args, join(here, script)], { env });
 
 const tmp = mkdtempSync(join(tmpdir(), 'moesif-bench-'));
 const echoBody = JSON.stringify({ data: 'x'.repeat(1024 - 12) });
@@ -48,17 +31,7 @@ const scenarios = [
   { name: '64 KB JSON response', path: '/big', lua: join(tmp, 'get.lua'), kb: 64 },
 ];
 
-function wrk(port, scenario, duration = seconds) {
-  const args = ['-t1', `-c${connections}`, `-d${duration}s`, '--latency'];
-  if (scenario.lua) args.push('-s', scenario.lua);
-  const out = execFileSync('wrk', [...args, `http://127.0.0.1:${port}${scenario.path}`]).toString();
-  const requests = Number(/(\d+) requests in/.exec(out)[1]);
-  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
-  const p99ms = Number(p99[1]) * { us: 1e-3, ms: 1, s: 1e3 }[p99[2]];
-  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  if (errors) throw new Error(`wrk saw errors: ${out}`);
-  return { requests, rps: requests / duration, p99ms };
-}
+const wrk = (port, scenario, duration = seconds) => runWrk({ port, path: scenario.path, lua: scenario.lua, seconds: duration, connections });
 
 const sink = await start('sink.mjs');
 const bare = await start('server.mjs');
@@ -93,13 +66,13 @@ async function measure(mode, scenario) {
   const { child, port } = servers[mode];
   const before = cpuUs(child.pid);
   const sent = await sinkCount();
-  const r = wrk(port, scenario);
+  const r = await wrk(port, scenario);
   // The agent's delivery of this run's events is charged to this run: CPU is read once it is done.
   const delivered = (await drained()) - sent;
   return { ...r, cpuPerReq: (cpuUs(child.pid) - before) / r.requests, delivered };
 }
 
-for (const s of scenarios) for (const mode of MODES) wrk(servers[mode].port, s, 2); // warm-up (JIT)
+for (const s of scenarios) for (const mode of MODES) await wrk(servers[mode].port, s, 2); // warm-up (JIT)
 await drained();
 
 const results = scenarios.map(() => []);
@@ -113,7 +86,6 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const line = `node ${process.version}, ${cpus().length} × ${cpus()[0].model.trim()}, wrk -t1 -c${connections} -d${seconds}s${paceMs ? `, each connection pacing ${paceMs} ms between requests` : ', saturating'}, ${rounds} rounds interleaved`;
 console.log(`\n${line}\n`);
 console.log('"capture" = the agent with a skip hook that drops every event after capture (the request path alone); "agent" = the agent as shipped (capture, then event assembly, gzip and delivery in the same process).\n');

@@ -13,6 +13,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import os from 'node:os';
+import { median } from '../lib/measure.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -35,7 +36,6 @@ const agentEnv = {
   MOESIF_CAPTURE_OUTGOING_REQUESTS: 'true',
 };
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rows = [];
 for (const kind of ['http-post', 'fetch-get']) {
   const preload = { execArgv: ['--import', join(root, 'register.js')] };
