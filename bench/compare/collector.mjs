@@ -15,7 +15,7 @@ import { gunzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
 
 const pending = [];
 const totals = {};
-const source = (name) => (totals[name] ??= { batches: 0, events: 0, byPath: {}, checked: 0, bodyOk: 0, bodyBad: 0, badSample: null, errors: 0, kinds: {} });
+const source = (name) => (totals[name] ??= { batches: 0, events: 0, byPath: {}, checked: 0, bodyOk: 0, bodyBad: 0, bodyLeftOut: 0, badSample: null, errors: 0, kinds: {} });
 
 function decode(buf, encoding) {
   if (encoding === 'gzip') return gunzipSync(buf);
@@ -57,6 +57,11 @@ function pathOf(uri) {
   }
 }
 
+/** Our agent's marker for a body it left out because its queue was backed up (README: stats().bodiesLeftOut). */
+function leftOut(body) {
+  return typeof body?.msg === 'string' && body.msg.includes('left out: the agent');
+}
+
 function digest() {
   for (const { name, kind, buf, encoding } of pending.splice(0)) {
     const s = source(name);
@@ -72,6 +77,7 @@ function digest() {
           if (!check) continue;
           s.checked++;
           if (check(e)) s.bodyOk++;
+          else if (leftOut(e.request?.body) || leftOut(e.response?.body)) s.bodyLeftOut++; // ours, under a backlog: marker, counted apart
           else {
             s.bodyBad++;
             s.badSample ??= JSON.stringify({ uri: e.request?.uri, request: e.request?.body, response: e.response?.body }).slice(0, 400);
