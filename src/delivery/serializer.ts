@@ -7,6 +7,7 @@ import type { ResolvedOptions } from '../options/types.js';
 import type { CollectorConfig } from './remote-config.js';
 import { packAsync, packSync, type PackedBatch } from './packed-batch.js';
 import { serializeExchange, type AssembledBatch, type SerializeContext } from './serialize-event.js';
+import type { ToWorker } from './serializer-worker.js';
 import type { DropReason } from './stats.js';
 
 /** Longest stretch of event assembly on the app's thread before it yields a turn of the loop. */
@@ -19,14 +20,13 @@ const SYNC_GZIP_MAX = 128 * 1024;
  * wake-ups and two copies for nothing, so assembly stays on the app's thread, in slices.
  */
 const WORKER_WORTH_IT = availableParallelism() > 1;
-import type { ToWorker } from './serializer-worker.js';
 
 /**
  * Assembles batches (events → JSON → gzip) on a worker thread where the process has a core for it,
  * so it costs the app's thread only the copy of the captured facts; on one core, on the app's
- * thread in slices (see WORKER_WORTH_IT). Falls back to the main thread when a user function must run
- * (maskEventModel), when the facts cannot be copied (a hook returned a function, say), or when
- * the worker cannot start or dies. The worker is unref'd: it never keeps the process alive.
+ * thread in slices (see WORKER_WORTH_IT). The app's thread also does it when a user function
+ * must run (maskEventModel), when the facts cannot be copied (a hook returned a function, say),
+ * or when the worker cannot start or dies. The worker is unref'd: it never keeps the process alive.
  */
 export class Serializer {
   private worker: Worker | undefined;
