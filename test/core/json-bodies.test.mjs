@@ -60,7 +60,7 @@ for (const [what, text, ok] of secretBodies) {
     assert.ok(ok(event.request.body), JSON.stringify(event.request.body));
     assert.ok(ok(event.response.body), JSON.stringify(event.response.body));
     const sent = JSON.stringify(event); // (not just '4111': a random transaction id may hold it)
-    assert.ok(!sent.includes('hunter2') && !sent.includes('4111 1111') && !sent.includes('4111111111111111') && !sent.includes('k-xyz'), sent);
+    assert.ok(!sent.includes('hunter2') && !sent.includes('4111 1111') && !sent.includes('111111111111') && !sent.includes('k-xyz'), sent);
   });
 }
 
