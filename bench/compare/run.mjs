@@ -18,12 +18,12 @@
 // Then: RSS under a dead collector with 10x our queue bound offered, and the per-event CPU of our
 // delivery path alone (bench/pipeline).
 //
-//   npm run bench                 full run (< 10 min), writes RESULTS.md
-//   npm run bench -- --quick      short run (< 2 min), writes RESULTS-quick.md
+//   npm run bench                 (in bench/) full run (< 10 min), writes bench/RESULTS.md
+//   npm run bench -- --quick      short run (< 2 min), writes bench/RESULTS-quick.md
 // Options: --rounds N --seconds S --calls N --connections C --pace MS (wrk connections wait MS
 // between requests) --only none,ours,... --no-rss --no-pipeline --out FILE
 // Needs wrk (apt-get install wrk), the repo's dist (`npm run build` at the root) and this folder's
-// node_modules (`npm install` here). Only 127.0.0.1 is ever contacted.
+// node_modules (`npm install` in bench/). Only 127.0.0.1 is ever contacted.
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -57,7 +57,7 @@ const outgoingSlices = 3; // outgoing calls of a round, alternated between confi
 const flushMs = 1000; // every agent's "send a partial batch after" interval (see README-section.md)
 const deadBoundBytes = (quick ? 2 : 8) * 1024 * 1024; // our maxQueueBytes in the dead-collector test
 const pipelineEvents = quick ? 10_000 : 50_000;
-const outFile = opt('out', join(here, quick ? 'RESULTS-quick.md' : 'RESULTS.md'));
+const outFile = opt('out', join(here, '..', quick ? 'RESULTS-quick.md' : 'RESULTS.md')); // bench/RESULTS.md
 const CONFIGS = (opt('only', 'none,ours,moesif-nodejs,otel')).split(',');
 if (CONFIGS[0] !== 'none') CONFIGS.unshift('none');
 const APP_CORE = canPin ? 1 : undefined;
@@ -66,7 +66,7 @@ const t0 = performance.now();
 const log = (...a) => console.error(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s]`, ...a);
 
 if (!existsSync(join(root, 'dist', 'index.js'))) throw new Error('no dist/: run `npm run build` at the repo root first');
-if (!existsSync(join(here, 'node_modules', 'moesif-nodejs'))) throw new Error('no bench/compare/node_modules: run `npm install` in bench/compare first');
+if (!existsSync(join(here, '..', 'node_modules', 'moesif-nodejs'))) throw new Error('no bench/node_modules: run `npm install` in bench/ first');
 try {
   execFileSync('wrk', ['-v'], { stdio: 'ignore' });
 } catch (e) {
@@ -442,7 +442,7 @@ const m = (s, fn) => median(results[s.id].map(fn));
 const lines = [];
 const out = (l = '') => lines.push(l);
 const machine = `${machineLine()}, ${Math.round(totalmem() / 2 ** 30)} GiB`;
-const command = `cd bench/compare && npm run bench${quick ? ' -- --quick' : ''}${argv.filter((a) => a !== '--quick').length ? ` (args: ${argv.join(' ')})` : ''}`;
+const command = `cd bench && npm run bench${quick ? ' -- --quick' : ''}${argv.filter((a) => a !== '--quick').length ? ` (args: ${argv.join(' ')})` : ''}`;
 out(`# Side by side: ours vs moesif-nodejs vs OpenTelemetry (bench/compare)`);
 out();
 out(`- Machine: ${machine}; shared with other workers' test runs (load average ${load0.map((x) => x.toFixed(2)).join(' / ')} at the start, ${load1.map((x) => x.toFixed(2)).join(' / ')} at the end): figures are noisy, CPU µs per request is the steadier headline.`);
@@ -564,7 +564,7 @@ function gitHead() {
 }
 function pkgVersion(name) {
   try {
-    return JSON.parse(readFileSync(join(here, 'node_modules', name, 'package.json'), 'utf8')).version;
+    return JSON.parse(readFileSync(join(here, '..', 'node_modules', name, 'package.json'), 'utf8')).version;
   } catch {
     return '?';
   }
