@@ -1,7 +1,7 @@
-// Collector trouble must not slow the app (issue 7): the same app runs under the real preload six
+// Collector trouble must not slow the app (issue 7): the same app runs under the real preload ten
 // times at once, against a healthy collector and against collectors that hang, answer in 5 s, are
-// down at start, answer 502, or 429 without Retry-After. The test's requests go round-robin to the
-// six apps (three back-to-back each, so work the agent does right after an answer shows too), and
+// down at start, answer 502, 500, 503, 429 with and without Retry-After, or reset the connection
+// mid-batch. The test's requests go round-robin to the ten apps (three back-to-back each, so work the agent does right after an answer shows too), and
 // whatever else the machine is doing weighs on all of them alike; each faulty app's median
 // latency is compared with the healthy one's from the same rounds. Then every collector recovers
 // and every event must arrive exactly once (the hung batches after the agent's 15 s request
@@ -38,6 +38,10 @@ const scenarios = {
   down: { down: true },
   '502 Bad Gateway': { script: { status: 502, body: 'bad gateway' } },
   '429 no Retry-After': { script: { status: 429 } },
+  '429 Retry-After: 1': { script: { status: 429, headers: { 'retry-after': '1' } } },
+  '500': { script: { status: 500 } },
+  '503': { script: { status: 503 } },
+  'reset mid-batch': { script: { reset: true } }, // reads the batch, then drops the connection
 };
 
 const apps = [];
@@ -80,8 +84,8 @@ function counts(a) {
   return seen;
 }
 
-test('collector faults do not slow the app, and every event arrives once the collector recovers', { timeout: 90_000 }, async (t) => {
-  // Start all six: the faults are in place before the agent's first try.
+test('collector faults do not slow the app, and every event arrives once the collector recovers', { timeout: 120_000 }, async (t) => {
+  // Start them all: the faults are in place before the agent's first try.
   await Promise.all(
     Object.entries(scenarios).map(async ([name, s], i) => {
       const a = { name, tag: `${run}-${i}`, paths: [], latencies: [], agent: new http.Agent({ keepAlive: true, maxSockets: 1 }) };

@@ -418,9 +418,8 @@ function hostileSuite(framework) {
         console.log(`# ${report}`);
         assert.ok(grew('agent', 'heapUsed') + grew('agent', 'arrayBuffers') < 16e6, `nothing of the uploads is held: ${report}`);
         // rss keeps the peak of the buffers in flight, which moves by tens of MB from run to run,
-        // agent or not (measured on Node 20-26: up to ~70 MB over the two uploads, up to ~45 MB in
-        // the second alone, bare or not). Held upload bytes would show far above these bounds.
-        assert.ok(grew('agent', 'rss', 1, 2) < 64e6, `the second upload adds nothing to rss but allocator noise: ${report}`);
+        // agent or not, and lands in either upload (seen on Node 20-26: up to ~70 MB in one of
+        // them, bare or not). Held upload bytes would show far above this bound over both.
         assert.ok(grew('agent', 'rss') < 128e6, `rss did not grow with the 1000 MB passed: ${report}`);
       });
 
