@@ -2,9 +2,8 @@
 // 4xx rejections, and the queue bounds with a dead collector (SPEC §6). In-process, real sockets.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { startTestCollector } from '../support/collector.mjs';
-import { startApp, request, capturedAtLeast } from '../support/app.mjs';
+import { startApp, request, capturedAtLeast, freePort } from '../support/app.mjs';
 import { enable, stats, flush } from '../../dist/index.mjs';
 
 const app = await startApp((req, res) => {
@@ -33,14 +32,6 @@ function countOnce(collector, paths) {
     seen.set(p, (seen.get(p) ?? 0) + 1);
   }
   return paths.map((p) => seen.get(p) ?? 0);
-}
-
-async function freePort() {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 function captureStderr() {

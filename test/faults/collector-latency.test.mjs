@@ -9,10 +9,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net from 'node:net';
 import { join } from 'node:path';
 import { startTestCollector } from '../support/collector.mjs';
 import { startChild, FIXTURES } from '../support/child.mjs';
+import { freePort } from '../support/app.mjs';
 
 const APP = join(FIXTURES, 'faults', 'echo-app.mjs');
 const WARMUP = 50; // per app, not measured (JIT, first sockets); their events are counted all the same
@@ -21,14 +21,6 @@ const BURST = 3; // back-to-back requests per app per round
 const MEASURED = ROUNDS * BURST; // measured requests per app
 const FAULT_ANSWERS = 10_000; // script entries: more than the agent can use up before recovery
 const run = `r${process.pid.toString(36)}x${Date.now().toString(36)}`; // never only digits
-
-async function freePort() {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** Each scenario: its collector before the app starts, and how it recovers. */
 const scenarios = {

@@ -1,5 +1,6 @@
 // In-process helpers: a real node:http app on 127.0.0.1 and a client for it.
 import http from 'node:http';
+import net from 'node:net';
 import { once } from 'node:events';
 
 /** Starts `handler` on a free port; returns { url, port, close }. */
@@ -56,4 +57,13 @@ export async function capturedAtLeast(stats, since, count = 1, timeoutMs = 5_000
     if (performance.now() > deadline) throw new Error(`captured ${stats().captured - since} of ${count}`);
     await new Promise((r) => setTimeout(r, 2));
   }
+}
+
+/** A port nothing listens on (taken, then let go): a collector that is down. */
+export async function freePort() {
+  const s = net.createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
 }
