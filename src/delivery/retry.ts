@@ -19,9 +19,25 @@ export function isRetryable(err: unknown): boolean {
 /**
  * Runs `attempt` with exponential backoff and jitter (p-retry). A Retry-After from the collector
  * is honoured as the least wait before the next try. Timers are unref'd: retries never keep the
- * process alive on their own.
+ * process alive on their own. The first try runs on its own: nearly every batch needs just one,
+ * and p-retry's set-up per call is a measurable part of sending a small batch. The waits are
+ * those p-retry would make: minTimeout × [1, 2) after the first failure, doubling after each.
  */
-export function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolicy, onRetry: () => void, signal?: AbortSignal): Promise<T> {
+export async function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolicy, onRetry: () => void, signal?: AbortSignal): Promise<T> {
+  try {
+    return await attempt();
+  } catch (err) {
+    if (!isRetryable(err) || signal?.aborted || policy.retries <= 0) throw err;
+    onRetry();
+    const wait = (err as CollectorError).retryAfterMs;
+    if (wait) await sleep(wait, signal);
+    await sleep(Math.min(Math.round((1 + Math.random()) * policy.minTimeoutMs), policy.maxTimeoutMs), signal);
+    if (signal?.aborted) throw err;
+  }
+  return retried(attempt, { ...policy, retries: policy.retries - 1, minTimeoutMs: policy.minTimeoutMs * 2 }, onRetry, signal);
+}
+
+function retried<T>(attempt: () => Promise<T>, policy: RetryPolicy, onRetry: () => void, signal?: AbortSignal): Promise<T> {
   let lastError: unknown;
   return pRetry(
     async () => {

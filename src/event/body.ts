@@ -1,7 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { brotliDecompressSync, gunzipSync, inflateSync, inflateRawSync } from 'node:zlib';
 import { CLEAN, NOT_JSON, RawJson, scanJson } from './raw-json.js';
-import { mayHoldShapedSecret } from './redact.js';
 import type { CapturedBody, EventHeaders } from './types.js';
 
 export interface EncodedBody {
@@ -41,7 +40,7 @@ export function encodeBody(
     const scan = scanJson(bytes);
     if (scan !== NOT_JSON) {
       const text = bytes.toString('utf8');
-      return { body: new RawJson(text, scan === CLEAN && !mayHoldShapedSecret(text)), transfer_encoding: 'json' };
+      return { body: new RawJson(text, scan === CLEAN), transfer_encoding: 'json' };
     }
   }
   return { body: bytes.toString('base64'), transfer_encoding: 'base64' };

@@ -63,7 +63,8 @@ let suspect = false;
  * Whether the bytes are exactly one JSON value (RFC 8259, whitespace around allowed) as
  * JSON.parse would take them, without building anything, and in the same pass whether
  * redaction could find something: a key naming a secret (password, secret, token, api key), a
- * string or number with twelve or more digits, or a \u escape (which could spell either).
+ * string or number with twelve or more digits, the start of a secret known by its shape (a JWT,
+ * a cloud or SaaS token, a private key), or a \u escape (which could spell any of them).
  * Iterative: no nesting depth can overflow the stack.
  */
 export function scanJson(s: Uint8Array): typeof NOT_JSON | typeof CLEAN | typeof SUSPECT {
@@ -146,27 +147,112 @@ function key(s: Uint8Array, i: number): number {
   return s[i]! === C.Colon ? i + 1 : -1;
 }
 
+/** How string() treats each byte inside a string; most bytes are PLAIN, decided by one look-up. */
+const PLAIN = 0;
+const QUOTE = 1;
+const DIGIT = 2;
+/** Space and dash: allowed between the digits of a card number. */
+const JOINER = 3;
+const CONTROL = 4;
+const BACKSLASH = 5;
+/** A byte every secret shape's hint holds (see SHAPE_WORDS): look around it. */
+const ANCHOR = 6;
+/** A dash: joins card digits, and anchors shape hints too. */
+const DASH = 7;
+const IN_STRING = new Uint8Array(256);
+for (let c = 0; c < C.Space; c++) IN_STRING[c] = CONTROL;
+for (let c = C.Zero; c <= C.Nine; c++) IN_STRING[c] = DIGIT;
+IN_STRING[C.Quote] = QUOTE;
+IN_STRING[C.Space] = JOINER;
+IN_STRING[C.Backslash] = BACKSLASH;
+
+/**
+ * Where redact.ts's SECRET_SHAPES may begin: SHAPE_HINT there, spelled out word by word (keep
+ * the two in step). Each word is found from its last J, I, _ or - (its anchor), so a string's
+ * other bytes cost no more than the look-up. Escapes other than \u
+ * (which marks a body suspect anyway) decode to none of these bytes, so a shape in the decoded
+ * string shows in the bytes.
+ */
+const SHAPE_WORDS = [
+  'eyJ', 'AKIA', 'ASIA', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_',
+  'sk_live_', 'sk_test_', 'rk_live_', 'rk_test_',
+  'xoxa-', 'xoxb-', 'xoxp-', 'xoxo-', 'xoxs-', 'xoxr-', 'xoxe-', '-----BEGIN',
+];
+/**
+ * By anchor byte: the words anchored there, grouped by where their first byte is and what it is,
+ * so most anchors (a dash in a date, the _ of a snake_case key) cost one or two comparisons.
+ */
+interface ShapeGroup {
+  /** How far before the anchor the words begin, and their first byte. */
+  back: number;
+  first: number;
+  words: Uint8Array[];
+}
+const SHAPES_AT: ShapeGroup[][] = Array.from({ length: 256 }, () => []);
+/**
+ * (anchor byte, the byte two before it) pairs some word has: checked in line before shapeAt,
+ * which is then called for few anchors (every word is at least three bytes up to its anchor).
+ */
+const NEAR_SHAPE = new Uint8Array(256 * 256);
+for (const word of SHAPE_WORDS) {
+  // The last anchor byte in the word: "-----BEGIN" is then told from a lone dash by its first byte.
+  const back = Math.max(word.lastIndexOf('J'), word.lastIndexOf('I'), word.lastIndexOf('_'), word.lastIndexOf('-'));
+  const byte = word.charCodeAt(back);
+  const groups = SHAPES_AT[byte]!;
+  let group = groups.find((g) => g.back === back && g.first === word.charCodeAt(0));
+  if (!group) groups.push((group = { back, first: word.charCodeAt(0), words: [] }));
+  group.words.push(Buffer.from(word, 'latin1'));
+  NEAR_SHAPE[(byte << 8) | word.charCodeAt(back - 2)] = 1;
+  IN_STRING[byte] = byte === C.Minus ? DASH : ANCHOR;
+}
+
+/** Whether one of SHAPE_WORDS has its anchor at i. */
+function shapeAt(s: Uint8Array, i: number): boolean {
+  const groups = SHAPES_AT[s[i]!]!;
+  for (let g = 0; g < groups.length; g++) {
+    const group = groups[g]!;
+    const from = i - group.back;
+    if (from < 0 || s[from] !== group.first) continue;
+    for (const word of group.words) {
+      let k = 1;
+      while (k < word.length && s[from + k] === word[k]) k++;
+      if (k === word.length) return true;
+    }
+  }
+  return false;
+}
+
 /** A string starting at the quote at i; the index after its closing quote, or -1. */
 function string(s: Uint8Array, i: number, n: number): number {
   let run = 0; // digits in a row, spaces and dashes between them allowed (a card number's look)
   for (i++; i < n; i++) {
     const c = s[i]!;
-    if (c === C.Quote) return i + 1;
-    if (c <= C.Nine && c >= C.Zero) {
+    const kind = IN_STRING[c]!;
+    if (kind === PLAIN) {
+      run = 0;
+      continue;
+    }
+    if (kind === QUOTE) return i + 1;
+    if (kind === DIGIT) {
       if (++run === 12) suspect = true;
       continue;
     }
-    if (c !== C.Space && c !== C.Minus) run = 0;
-    if (c < C.Space) return -1;
-    if (c === C.Backslash) {
-      const e = s[++i]!;
-      if (e === 117 /* u */) {
-        suspect = true;
-        for (let k = 1; k <= 4; k++) if (!isHex(s[i + k]!)) return -1;
-        i += 4;
-      } else if (!(e === C.Quote || e === C.Backslash || e === C.Slash || e === 98 || e === 102 || e === 110 || e === 114 || e === 116)) {
-        return -1; // not one of \" \\ \/ \b \f \n \r \t
-      }
+    if (kind === JOINER) continue;
+    if (kind === DASH || kind === ANCHOR) {
+      if (kind === ANCHOR) run = 0;
+      if (!suspect && NEAR_SHAPE[(c << 8) | s[i - 2]!] === 1 && shapeAt(s, i)) suspect = true;
+      continue;
+    }
+    if (kind === CONTROL) return -1;
+    // A backslash.
+    run = 0;
+    const e = s[++i]!;
+    if (e === 117 /* u */) {
+      suspect = true;
+      for (let k = 1; k <= 4; k++) if (!isHex(s[i + k]!)) return -1;
+      i += 4;
+    } else if (!(e === C.Quote || e === C.Backslash || e === C.Slash || e === 98 || e === 102 || e === 110 || e === 114 || e === 116)) {
+      return -1; // not one of \" \\ \/ \b \f \n \r \t
     }
   }
   return -1;

@@ -9,7 +9,7 @@ const SENSITIVE_HEADERS = new Set(['authorization', 'proxy-authorization', 'cook
  * (apikey, api-key), private_key, access_key (aws_access_key_id), authorization, cookie,
  * session_id (sessionid): the last ones are credentials copied into bodies (header dumps,
  * cloud configs), found by the secrets corpus (test/faults/secrets.test.mjs). raw-json.ts scans
- * a JSON body's bytes for the same names and for SHAPE_HINT: keep the three in step.
+ * a JSON body's bytes for the same names and for SHAPE_HINT's words: keep them in step.
  */
 const SENSITIVE_KEY = /passw(?:or)?d|passphrase|pwd|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|authorization|cookie|session[_-]?id/i;
 
@@ -24,7 +24,7 @@ const SENSITIVE_KEY = /passw(?:or)?d|passphrase|pwd|secret|token|api[_-]?key|pri
  */
 const SECRET_SHAPES =
   /(?<![\w-])eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*|\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_\w{20,}|\b[rs]k_(?:live|test)_[A-Za-z0-9]{10,}|\bxox[abposre]-[A-Za-z0-9-]{10,}|-----BEGIN[A-Z ]* PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z ]* PRIVATE KEY-----|$)/g;
-/** Where any of SECRET_SHAPES must begin: a cheap scan that clears most texts at once. */
+/** Where any of SECRET_SHAPES must begin: a cheap scan that clears most texts at once (raw-json.ts SHAPE_WORDS spells it out for JSON bytes). */
 const SHAPE_HINT = /eyJ|AKIA|ASIA|gh[pousr]_|github_pat_|[rs]k_(?:live|test)_|xox[abposre]-|-----BEGIN/;
 
 /** The shortest text any shape can match (a JWT of 4-character parts). */
