@@ -37,15 +37,19 @@ function exchange(i) {
 }
 const count = async () => Number(await (await fetch(`${base}/count`)).text());
 
+// PACE=<events/s>: offered at that rate (in 10 ms slices) rather than as fast as the loop turns,
+// which builds a backlog when delivery cannot keep up.
+const pace = Number(process.env.PACE ?? 0);
 async function offer(total) {
   // In slices, as requests would arrive, so batches flow while we record.
+  const slice = pace ? Math.max(1, Math.round(pace / 100)) : 100;
   for (let sent = 0; sent < total; ) {
-    for (let i = 0; i < 100 && sent < total; i++, sent++) agent.record(exchange(sent));
-    await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < slice && sent < total; i++, sent++) agent.record(exchange(sent));
+    await (pace ? sleep(10) : new Promise((r) => setImmediate(r)));
   }
   await flush();
 }
-const warm = Math.min(2000, N);
+const warm = Math.min(10_000, N);
 const before = await count();
 await offer(warm); // JIT warm-up, not measured
 while ((await count()) < before + warm) await sleep(20);

@@ -28,7 +28,10 @@ export class BoundedQueue<T> {
   take(max: number): T[] {
     const end = Math.min(this.head + max, this.items.length);
     const out = this.items.slice(this.head, end);
-    for (let i = this.head; i < end; i++) this.bytes -= this.sizes[i]!;
+    for (let i = this.head; i < end; i++) {
+      this.bytes -= this.sizes[i]!;
+      this.items[i] = undefined!; // let go at once: a backlog must not keep taken events (and their bodies) alive
+    }
     this.head = end;
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
