@@ -3,6 +3,7 @@
 // with the default batch size, and prints the process CPU µs per event from the first record()
 // until the counting collector has them all (JSON on stdout).
 //   node bench/pipeline/deliver.mjs <dist dir> <shape: small|echo|big> <events> <collector port>
+// Env: MOESIF_BATCH_SIZE (the agent reads it), PACE=<events/s> (see offer), STATS=1 (stats() on stderr).
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -57,7 +58,6 @@ const cpu0 = process.cpuUsage();
 await offer(N);
 while ((await count()) < before + warm + N) await sleep(20);
 const cpu = process.cpuUsage(cpu0);
-const { stats } = await import(pathToFileURL(join(dist, "index.mjs")).href);
-if (process.env.STATS) console.error(JSON.stringify(stats()), await count());
+if (process.env.STATS) console.error(JSON.stringify((await import(pathToFileURL(join(dist, 'index.mjs')).href)).stats()), await count());
 console.log(JSON.stringify({ cpuUsPerEvent: (cpu.user + cpu.system) / N }));
 process.exit(0);
