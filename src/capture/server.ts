@@ -2,11 +2,12 @@ import { subscribe } from 'node:diagnostics_channel';
 import { randomUUID } from 'node:crypto';
 import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
 import shimmer from 'shimmer';
-import { runHook } from '../event/hooks.js';
 import type { CapturedBody, Exchange } from '../event/types.js';
 import { debugOnce } from '../log.js';
 import { newBody } from './body-tap.js';
-import { frameworkView, installFrameworkHooks, userIdOf, wrapLoadedFrameworks } from './frameworks.js';
+import { installFrameworkHooks, wrapLoadedFrameworks } from './frameworks.js';
+import { incomingHookFacts } from './incoming-hooks.js';
+import { installHttp2Capture } from './http2-server.js';
 import type { CaptureSink } from './sink.js';
 import { installStreamTaps, TAP, type BodyTarget } from './stream-taps.js';
 
@@ -47,6 +48,7 @@ const seenServers = new WeakSet<object>();
 
 export function installIncomingCapture(target: CaptureSink): void {
   sink = target;
+  installHttp2Capture(target);
   if (installed) return;
   installed = true;
   installStreamTaps();
@@ -211,10 +213,8 @@ function record(req: IncomingMessage, res: ServerResponse, state: IncomingState,
   (req as any)[TAP] = undefined;
   const options = sink?.options;
   if (!options) return;
-  const view = frameworkView(req, res);
-  const hookReq = view.req;
-  const hookRes = view.res;
-  if (options.skip && runHook('skip', options.skip, hookReq, hookRes) === true) return;
+  const facts = incomingHookFacts(options, req, res);
+  if (facts === undefined) return;
 
   const headers = req.headers;
   const forwardedProto = headers['x-forwarded-proto'];
@@ -244,11 +244,7 @@ function record(req: IncomingMessage, res: ServerResponse, state: IncomingState,
     responseHeaders: rejected?.head ?? (((res as any)._header as string | null) || (res.getHeaders() as Exchange['responseHeaders'])),
     responseBody: state.responseTap?.body,
     remoteAddress: state.remoteAddress,
-    userId: (options.identifyUser && runHook('identifyUser', options.identifyUser, hookReq, hookRes)) ?? userIdOf(view.user),
-    companyId: options.identifyCompany && runHook('identifyCompany', options.identifyCompany, hookReq, hookRes),
-    sessionToken: (options.getSessionToken && runHook('getSessionToken', options.getSessionToken, hookReq, hookRes)) ?? view.session,
-    metadata: options.getMetadata && runHook('getMetadata', options.getMetadata, hookReq, hookRes),
-    apiVersion: options.getApiVersion && runHook('getApiVersion', options.getApiVersion, hookReq, hookRes),
+    ...facts,
     blockedBy: (res as any)[BLOCKED_BY],
     requestLimit: options.requestMaxBodySize,
     responseLimit: options.responseMaxBodySize,

@@ -1,0 +1,232 @@
+import { subscribe } from 'node:diagnostics_channel';
+import { randomUUID } from 'node:crypto';
+import { Http2ServerRequest, Http2ServerResponse, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import shimmer from 'shimmer';
+import type { Exchange } from '../event/types.js';
+import { debugOnce } from '../log.js';
+import { newBody, tapChunk } from './body-tap.js';
+import { wrapLoadedFrameworks } from './frameworks.js';
+import { incomingHookFacts } from './incoming-hooks.js';
+import type { CaptureSink } from './sink.js';
+import type { BodyTarget } from './stream-taps.js';
+
+/**
+ * Incoming requests of node:http2 servers, the stream API (`server.on('stream')`) and the
+ * compatibility API (`http2.createServer(handler)`, and so Fastify/Koa/Express on it), from the
+ * `http2.server.stream.start` / `.close` channels, which Node publishes from 22 on (Node 20 has
+ * none: HTTP/2 is not captured there). Start opens the capture before the app's handler runs;
+ * close (both sides done, or reset) records the event. Bodies are observed the way HTTP/1's are:
+ * the stream's push() for bytes in, write()/end() for bytes out, taps on ServerHttp2Stream's
+ * prototype that act only on streams carrying a tap. Every subscriber and tap is contained.
+ */
+const STATE = Symbol.for('moesif.incomingHttp2');
+const TRANSACTION_HEADER = 'x-moesif-transaction-id';
+const SAFE_ID = /^[\x21-\x7e]{1,256}$/;
+/** As for HTTP/1 (server.ts): the client went away before the response was complete. */
+const CLIENT_CLOSED_STATUS = 499;
+const PATCHED = Symbol.for('moesif.http2Taps');
+
+interface StreamState {
+  startTime: number;
+  method: string;
+  url: string;
+  requestHeaders: Record<string, string | string[]>;
+  remoteAddress: string | undefined;
+  requestTap: BodyTarget | undefined;
+  responseTap: BodyTarget | undefined;
+  transactionId: string | undefined;
+  done: boolean;
+}
+
+let sink: CaptureSink | undefined;
+let installed = false;
+const seenSessions = new WeakSet<object>();
+
+export function installHttp2Capture(target: CaptureSink): void {
+  sink = target;
+  if (installed) return;
+  installed = true;
+  subscribe('http2.server.stream.start', onStreamStart);
+  subscribe('http2.server.stream.close', onStreamClose);
+}
+
+function onStreamStart(message: unknown): void {
+  try {
+    const options = sink?.options;
+    if (!options) return;
+    const { stream, headers } = message as { stream: ServerHttp2Stream; headers: IncomingHttpHeaders };
+    installTaps(Object.getPrototypeOf(stream));
+    const session = stream.session as object | undefined;
+    if (session && !seenSessions.has(session)) {
+      seenSessions.add(session);
+      wrapLoadedFrameworks();
+    }
+    const method = String(headers[':method'] ?? 'GET');
+    const forwardedProto = headers['x-forwarded-proto'];
+    const scheme = typeof forwardedProto === 'string' && forwardedProto !== '' ? forwardedProto.split(',')[0]!.trim() : String(headers[':scheme'] ?? 'https');
+    const authority = String(headers[':authority'] ?? headers.host ?? 'localhost');
+    // Regular headers as received; the authority stands in for the Host header HTTP/2 does without.
+    const requestHeaders: Record<string, string | string[]> = {};
+    for (const name of Object.keys(headers)) {
+      const value = headers[name];
+      if (name.charCodeAt(0) !== 58 /* : */ && value !== undefined) requestHeaders[name] = value;
+    }
+    if (requestHeaders.host === undefined) requestHeaders.host = authority;
+    let transactionId: string | undefined;
+    if (!options.disableTransactionId) {
+      const given = headers[TRANSACTION_HEADER];
+      transactionId = typeof given === 'string' && SAFE_ID.test(given) ? given : randomUUID();
+      if (given === undefined) requestHeaders[TRANSACTION_HEADER] = transactionId;
+    }
+    const state: StreamState = {
+      startTime: Date.now(),
+      method,
+      url: `${scheme}://${authority}${String(headers[':path'] ?? '/')}`,
+      requestHeaders,
+      remoteAddress: stream.session?.socket?.remoteAddress,
+      requestTap: options.logBody ? { body: newBody(), limit: options.requestMaxBodySize } : undefined,
+      // HEAD: Node sends no body whatever the app writes.
+      responseTap: options.logBody && method !== 'HEAD' ? { body: newBody(), limit: options.responseMaxBodySize } : undefined,
+      transactionId,
+      done: false,
+    };
+    (stream as any)[STATE] = state;
+  } catch (err) {
+    debugOnce('http2:start', `HTTP/2 capture failed at stream start: ${(err as Error).message}`);
+  }
+}
+
+function onStreamClose(message: unknown): void {
+  try {
+    const stream = (message as { stream: ServerHttp2Stream }).stream as any;
+    const state: StreamState | undefined = stream[STATE];
+    if (!state || state.done) return;
+    state.done = true;
+    const options = sink?.options;
+    if (!options) return;
+    const { req, res } = compatObjects(stream);
+    const facts = incomingHookFacts(options, req ?? streamRequestView(stream, state), res ?? streamResponseView(stream));
+    if (facts === undefined) return;
+    const sent: Record<string, unknown> = stream.sentHeaders ?? {};
+    // Reset before the response was complete (the client cancelled, the session died): 499 as for
+    // HTTP/1, whatever status the headers had announced.
+    const complete = stream.rstCode === 0 && stream.writableEnded === true;
+    const responseHeaders: Record<string, string | string[] | number> = {};
+    for (const name of Object.keys(sent)) {
+      const value = sent[name];
+      if (name.charCodeAt(0) !== 58 /* : */ && value !== undefined) responseHeaders[name] = value as string | string[] | number;
+    }
+    const exchange: Exchange = {
+      direction: 'Incoming',
+      startTime: state.startTime,
+      endTime: Date.now(),
+      method: state.method,
+      url: state.url,
+      requestHeaders: state.requestHeaders,
+      requestBody: state.requestTap?.body,
+      status: complete ? Number(sent[':status'] ?? 200) : CLIENT_CLOSED_STATUS,
+      responseHeaders,
+      responseBody: state.responseTap?.body,
+      remoteAddress: state.remoteAddress,
+      ...facts,
+      requestLimit: options.requestMaxBodySize,
+      responseLimit: options.responseMaxBodySize,
+    };
+    sink!.record(exchange);
+  } catch (err) {
+    debugOnce('http2:close', `HTTP/2 capture failed at stream close: ${(err as Error).message}`);
+  }
+}
+
+/** The compatibility API's request and response for a stream (Node keeps them under its own symbols). */
+function compatObjects(stream: object): { req: Http2ServerRequest | undefined; res: Http2ServerResponse | undefined } {
+  let req: Http2ServerRequest | undefined;
+  let res: Http2ServerResponse | undefined;
+  for (const key of Object.getOwnPropertySymbols(stream)) {
+    const value = (stream as any)[key];
+    if (value instanceof Http2ServerRequest) req = value;
+    else if (value instanceof Http2ServerResponse) res = value;
+  }
+  return { req, res };
+}
+
+/** What hooks get as req for the stream API, which has no request object: method, url, headers and the stream. */
+function streamRequestView(stream: ServerHttp2Stream, state: StreamState): object {
+  return { method: state.method, url: state.url, headers: state.requestHeaders, stream };
+}
+
+function streamResponseView(stream: ServerHttp2Stream): object {
+  const sent: Record<string, unknown> = stream.sentHeaders ?? {};
+  return { statusCode: sent[':status'], headers: sent, stream };
+}
+
+/**
+ * Taps on ServerHttp2Stream's prototype, once: push() sees every request chunk however the app
+ * reads (or whether it reads), write()/end() every response chunk, respond() adds the
+ * transaction id to the response headers (the compatibility API responds through it too).
+ */
+function installTaps(proto: any): void {
+  if (!proto || Object.prototype.hasOwnProperty.call(proto, PATCHED)) return;
+  Object.defineProperty(proto, PATCHED, { value: true });
+  shimmer.wrap(proto, 'push', (original: (chunk: any, encoding?: any) => boolean) =>
+    function push(this: any, chunk: any, encoding?: any) {
+      const tap: BodyTarget | undefined = this[STATE]?.requestTap;
+      if (tap !== undefined && chunk !== null) tapSafely(tap, chunk, encoding);
+      return original.apply(this, arguments as any);
+    },
+  );
+  shimmer.wrap(proto, 'write', (original: (...args: any[]) => boolean) =>
+    function write(this: any, chunk: any, encoding?: any) {
+      const tap: BodyTarget | undefined = this[STATE]?.responseTap;
+      if (tap !== undefined && !tap.ending && typeof chunk !== 'function') tapSafely(tap, chunk, encoding);
+      return original.apply(this, arguments as any);
+    },
+  );
+  shimmer.wrap(proto, 'end', (original: (...args: any[]) => any) =>
+    function end(this: any, chunk?: any, encoding?: any) {
+      const tap: BodyTarget | undefined = this[STATE]?.responseTap;
+      if (tap === undefined) return original.apply(this, arguments as any);
+      if (typeof chunk !== 'function' && !this.writableEnded) tapSafely(tap, chunk, encoding);
+      tap.ending = true;
+      try {
+        return original.apply(this, arguments as any);
+      } finally {
+        tap.ending = false;
+      }
+    },
+  );
+  for (const method of ['respond', 'respondWithFD', 'respondWithFile']) {
+    if (typeof proto[method] !== 'function') continue;
+    const headersAt = method === 'respond' ? 0 : 1;
+    shimmer.wrap(proto, method, (original: (...args: any[]) => any) =>
+      function respond(this: any) {
+        const args = Array.prototype.slice.call(arguments);
+        try {
+          const state: StreamState | undefined = this[STATE];
+          const headers = args[headersAt];
+          if (state?.transactionId !== undefined && !state.done && (headers === undefined || headers === null || typeof headers === 'object') && !hasHeader(headers, TRANSACTION_HEADER)) {
+            // A copy: the app's object stays as it made it.
+            args[headersAt] = { ...headers, [TRANSACTION_HEADER]: state.transactionId };
+          }
+        } catch {
+          /* never reach the app */
+        }
+        return original.apply(this, args);
+      },
+    );
+  }
+}
+
+function tapSafely(tap: BodyTarget, chunk: unknown, encoding: unknown): void {
+  try {
+    tapChunk(tap.body, chunk, typeof encoding === 'string' ? encoding : undefined, tap.limit);
+  } catch {
+    /* a capture bug must never reach the app's stream */
+  }
+}
+
+function hasHeader(headers: Record<string, unknown> | null | undefined, lower: string): boolean {
+  if (!headers) return false;
+  for (const name of Object.keys(headers)) if (name.toLowerCase() === lower) return true;
+  return false;
+}
