@@ -291,9 +291,13 @@ function requestHeadersOf(rec: UndiciRecord): RawHeaders {
     request.contentLength ?? (rec.reqSrc === SRC_FIXED && request.body instanceof Uint8Array ? request.body.byteLength : undefined);
   const wire = rec.wireHeaders;
   if (typeof wire === 'string') {
-    // HTTP/2's block starts with its pseudo-headers (":method: GET"), not a request line.
-    let block = wire.charCodeAt(0) === 58 ? '\r\n' + wire : wire;
-    if (length != null) block += `content-length: ${length}\r\n`;
+    // HTTP/1's block starts with the request line ("PUT /x HTTP/1.1"), which normalizing skips as
+    // a status line; HTTP/2's has none (its pseudo-headers, ":method: PUT", are skipped as lines
+    // without a name) and carries its own content-length.
+    const firstLine = wire.slice(0, wire.indexOf('\r\n'));
+    const h1 = firstLine.endsWith(' HTTP/1.1') || firstLine.endsWith(' HTTP/1.0');
+    let block = h1 ? wire : '\r\n' + wire;
+    if (length != null && (h1 || !/(^|\n)content-length:/i.test(wire))) block += `content-length: ${length}\r\n`;
     return block;
   }
   const headers = request.headers;

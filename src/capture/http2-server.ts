@@ -65,13 +65,12 @@ function onStreamStart(message: unknown): void {
     const forwardedProto = headers['x-forwarded-proto'];
     const scheme = typeof forwardedProto === 'string' && forwardedProto !== '' ? forwardedProto.split(',')[0]!.trim() : String(headers[':scheme'] ?? 'https');
     const authority = String(headers[':authority'] ?? headers.host ?? 'localhost');
-    // Regular headers as received; the authority stands in for the Host header HTTP/2 does without.
+    // Regular headers as received (the pseudo-headers are in the method and URI).
     const requestHeaders: Record<string, string | string[]> = {};
     for (const name of Object.keys(headers)) {
       const value = headers[name];
       if (name.charCodeAt(0) !== 58 /* : */ && value !== undefined) requestHeaders[name] = value;
     }
-    if (requestHeaders.host === undefined) requestHeaders.host = authority;
     let transactionId: string | undefined;
     if (!options.disableTransactionId) {
       const given = headers[TRANSACTION_HEADER];

@@ -9,6 +9,7 @@ import type { CaptureSink } from './sink.js';
  * Outgoing capture: every HTTP request the process sends becomes one Outgoing event.
  *
  * - node:http/https clients (and axios, got, node-fetch, superagent…): ./http-client.ts
+ * - node:http2 clients (Node 22+): ./http2-client.ts
  * - undici (global fetch, npm undici): ./fetch.ts, from the `undici:*` channels
  * - ./undici-interceptor.ts: an interceptor users may compose onto their own undici dispatchers
  *
