@@ -14,7 +14,7 @@ const app = startChild(join(FIXTURES, 'http2', 'app.mjs'), {
   env: { MOESIF_APPLICATION_ID: 'h2', MOESIF_BASE_URI: collector.url, MOESIF_BATCH_SIZE: '1', MOESIF_CONFIG: join(FIXTURES, 'http2', 'moesif.config.mjs') },
 });
 after(() => Promise.all([app.kill(), collector.close()]));
-const [compatPort, streamPort, securePort] = (await app.waitFor(/listening (\d+) (\d+) (\d+)/)).slice(1).map(Number);
+const [compatPort, streamPort, securePort, fastifyPort] = (await app.waitFor(/listening (\d+) (\d+) (\d+) (\d+)/)).slice(1).map(Number);
 
 /** One request on a fresh session: status, headers and body as the client got them. */
 async function request(port, headers, body, { secure = false } = {}) {
@@ -120,4 +120,16 @@ test('a client that cancels mid-response: recorded as 499 with what was sent', a
   assert.equal(event.response.body, Buffer.from('first ').toString('base64'));
   // Well before the app's own end (5 s): recorded when the stream closed.
   assert.ok(Date.parse(event.response.time) - Date.parse(event.request.time) < 4_000);
+});
+
+test("Fastify with http2: true: hooks get Fastify's request and reply, and its user", async (t) => {
+  const got = await request(fastifyPort, { ':path': '/me', 'x-test-id': 'h2-fastify', 'x-user': 'grace' });
+  assert.equal(got.status, 200);
+  assert.deepEqual(JSON.parse(got.body), { route: 'me', http: '2.0' });
+  if (!captured) return t.skip('Node 20 publishes no HTTP/2 channels');
+  const event = await eventOf('h2-fastify');
+  assert.equal(event.request.uri, `http://127.0.0.1:${fastifyPort}/me`);
+  assert.equal(event.user_id, 'grace', "from Fastify's request.user");
+  assert.deepEqual(event.metadata, { reqKind: 'Request', resKind: 'Reply', hasStream: true });
+  assert.deepEqual(event.response.body, { route: 'me', http: '2.0' });
 });
