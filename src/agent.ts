@@ -8,6 +8,7 @@ import { Transport } from './delivery/transport.js';
 import { Serializer } from './delivery/serializer.js';
 import type { SerializeContext } from './delivery/serialize-event.js';
 import { installIncomingCapture } from './capture/server.js';
+import { installHttp2Capture } from './capture/http2-server.js';
 import { installOutgoingCapture } from './capture/outgoing-install.js';
 import type { CaptureSink } from './capture/sink.js';
 import { debug, safeUri, setDebug, warnOnce } from './log.js';
@@ -143,6 +144,7 @@ export class Agent implements CaptureSink {
     this.settings = options;
     this.capturing = true;
     installIncomingCapture(this);
+    installHttp2Capture(this);
     if (options.captureOutgoingRequests) installOutgoingCapture(this);
     installLifecycle(this);
     debug(`capture on: sending to ${safeUri(options.baseUri)}${options.captureOutgoingRequests ? ', outgoing calls too' : ''}`);

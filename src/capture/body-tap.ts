@@ -51,3 +51,12 @@ function isUtf8(encoding: unknown): boolean {
   const e = encoding.toLowerCase();
   return e === 'utf8' || e === 'utf-8' || !Buffer.isEncoding(e);
 }
+
+/** tapChunk for taps inside the app's stream calls: a capture bug must never reach the app's stream. */
+export function tapSafely(body: CapturedBody, chunk: unknown, encoding: unknown, limit: number): void {
+  try {
+    tapChunk(body, chunk, typeof encoding === 'string' ? encoding : undefined, limit);
+  } catch {
+    /* the chunk goes uncounted; the app's write or read goes on */
+  }
+}

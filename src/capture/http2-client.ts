@@ -3,7 +3,8 @@ import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import shimmer from 'shimmer';
 import type { CapturedBody } from '../event/types.js';
 import { debugOnce } from '../log.js';
-import { newBody, tapChunk } from './body-tap.js';
+import { newBody, tapSafely } from './body-tap.js';
+import { regularHeaders } from './http2-server.js';
 import { activeSpan, emitOutgoing, outgoingOptions, type SpanContextLike } from './outgoing-capture.js';
 
 /**
@@ -53,11 +54,7 @@ function onCreated(message: unknown): void {
     if (isUndiciSession(stream.session)) return; // undici's own HTTP/2 (allowH2): captured once, through undici's channels
     installTaps(Object.getPrototypeOf(stream));
     const authority = String(headers[':authority'] ?? 'localhost');
-    const requestHeaders: Record<string, string | string[]> = {};
-    for (const name of Object.keys(headers)) {
-      const value = headers[name];
-      if (name.charCodeAt(0) !== 58 /* : */ && value !== undefined) requestHeaders[name] = value;
-    }
+    const requestHeaders = regularHeaders(headers) as Record<string, string | string[]>;
     const state: ClientState = {
       startTime: Date.now(),
       method: String(headers[':method'] ?? 'GET'),
@@ -110,13 +107,7 @@ function onClose(message: unknown): void {
 
 function record(stream: ClientHttp2Stream, state: ClientState, endTime: number, rstCode: unknown): void {
   const sent = state.responseHeaders;
-  const responseHeaders: Record<string, string | string[] | number> = {};
-  if (sent) {
-    for (const name of Object.keys(sent)) {
-      const value = sent[name];
-      if (name.charCodeAt(0) !== 58 /* : */ && value !== undefined) responseHeaders[name] = value;
-    }
-  }
+  const responseHeaders = sent ? regularHeaders(sent) : {};
   let error = state.error;
   if (error === undefined && !state.responseEnded) {
     error = sent === undefined ? 'the stream closed before a response came' : `the stream closed before the response was complete (code ${String(rstCode)})`;
@@ -187,12 +178,4 @@ function installTaps(proto: any): void {
       }
     },
   );
-}
-
-function tapSafely(body: CapturedBody, chunk: unknown, encoding: unknown, limit: number): void {
-  try {
-    tapChunk(body, chunk, typeof encoding === 'string' ? encoding : undefined, limit);
-  } catch {
-    /* a capture bug must never reach the app's stream */
-  }
 }

@@ -1,12 +1,12 @@
 import { subscribe } from 'node:diagnostics_channel';
-import { randomUUID } from 'node:crypto';
 import { Http2ServerRequest, Http2ServerResponse, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import shimmer from 'shimmer';
 import type { Exchange } from '../event/types.js';
 import { debugOnce } from '../log.js';
-import { newBody, tapChunk } from './body-tap.js';
+import { newBody, tapSafely } from './body-tap.js';
 import { wrapLoadedFrameworks } from './frameworks.js';
 import { incomingHookFacts } from './incoming-hooks.js';
+import { CLIENT_CLOSED_STATUS, TRANSACTION_HEADER, transactionIdFor } from './server.js';
 import type { CaptureSink } from './sink.js';
 import type { BodyTarget } from './stream-taps.js';
 
@@ -20,10 +20,6 @@ import type { BodyTarget } from './stream-taps.js';
  * prototype that act only on streams carrying a tap. Every subscriber and tap is contained.
  */
 const STATE = Symbol.for('moesif.incomingHttp2');
-const TRANSACTION_HEADER = 'x-moesif-transaction-id';
-const SAFE_ID = /^[\x21-\x7e]{1,256}$/;
-/** As for HTTP/1 (server.ts): the client went away before the response was complete. */
-const CLIENT_CLOSED_STATUS = 499;
 const PATCHED = Symbol.for('moesif.http2Taps');
 
 interface StreamState {
@@ -65,17 +61,11 @@ function onStreamStart(message: unknown): void {
     const forwardedProto = headers['x-forwarded-proto'];
     const scheme = typeof forwardedProto === 'string' && forwardedProto !== '' ? forwardedProto.split(',')[0]!.trim() : String(headers[':scheme'] ?? 'https');
     const authority = String(headers[':authority'] ?? headers.host ?? 'localhost');
-    // Regular headers as received (the pseudo-headers are in the method and URI).
-    const requestHeaders: Record<string, string | string[]> = {};
-    for (const name of Object.keys(headers)) {
-      const value = headers[name];
-      if (name.charCodeAt(0) !== 58 /* : */ && value !== undefined) requestHeaders[name] = value;
-    }
+    const requestHeaders = regularHeaders(headers) as Record<string, string | string[]>;
     let transactionId: string | undefined;
     if (!options.disableTransactionId) {
-      const given = headers[TRANSACTION_HEADER];
-      transactionId = typeof given === 'string' && SAFE_ID.test(given) ? given : randomUUID();
-      if (given === undefined) requestHeaders[TRANSACTION_HEADER] = transactionId;
+      transactionId = transactionIdFor(headers[TRANSACTION_HEADER]);
+      if (headers[TRANSACTION_HEADER] === undefined) requestHeaders[TRANSACTION_HEADER] = transactionId;
     }
     const state: StreamState = {
       startTime: Date.now(),
@@ -110,11 +100,7 @@ function onStreamClose(message: unknown): void {
     // Reset before the response was complete (the client cancelled, the session died): 499 as for
     // HTTP/1, whatever status the headers had announced.
     const complete = stream.rstCode === 0 && stream.writableEnded === true;
-    const responseHeaders: Record<string, string | string[] | number> = {};
-    for (const name of Object.keys(sent)) {
-      const value = sent[name];
-      if (name.charCodeAt(0) !== 58 /* : */ && value !== undefined) responseHeaders[name] = value as string | string[] | number;
-    }
+    const responseHeaders = regularHeaders(sent);
     const exchange: Exchange = {
       direction: 'Incoming',
       startTime: state.startTime,
@@ -170,14 +156,14 @@ function installTaps(proto: any): void {
   shimmer.wrap(proto, 'push', (original: (chunk: any, encoding?: any) => boolean) =>
     function push(this: any, chunk: any, encoding?: any) {
       const tap: BodyTarget | undefined = this[STATE]?.requestTap;
-      if (tap !== undefined && chunk !== null) tapSafely(tap, chunk, encoding);
+      if (tap !== undefined && chunk !== null) tapSafely(tap.body, chunk, encoding, tap.limit);
       return original.apply(this, arguments as any);
     },
   );
   shimmer.wrap(proto, 'write', (original: (...args: any[]) => boolean) =>
     function write(this: any, chunk: any, encoding?: any) {
       const tap: BodyTarget | undefined = this[STATE]?.responseTap;
-      if (tap !== undefined && !tap.ending && typeof chunk !== 'function') tapSafely(tap, chunk, encoding);
+      if (tap !== undefined && !tap.ending && typeof chunk !== 'function') tapSafely(tap.body, chunk, encoding, tap.limit);
       return original.apply(this, arguments as any);
     },
   );
@@ -185,7 +171,7 @@ function installTaps(proto: any): void {
     function end(this: any, chunk?: any, encoding?: any) {
       const tap: BodyTarget | undefined = this[STATE]?.responseTap;
       if (tap === undefined) return original.apply(this, arguments as any);
-      if (typeof chunk !== 'function' && !this.writableEnded) tapSafely(tap, chunk, encoding);
+      if (typeof chunk !== 'function' && !this.writableEnded) tapSafely(tap.body, chunk, encoding, tap.limit);
       tap.ending = true;
       try {
         return original.apply(this, arguments as any);
@@ -216,12 +202,14 @@ function installTaps(proto: any): void {
   }
 }
 
-function tapSafely(tap: BodyTarget, chunk: unknown, encoding: unknown): void {
-  try {
-    tapChunk(tap.body, chunk, typeof encoding === 'string' ? encoding : undefined, tap.limit);
-  } catch {
-    /* a capture bug must never reach the app's stream */
+/** An HTTP/2 header object's regular headers: its pseudo-headers (:method, :path, :status…) are in the event's verb, URI and status. */
+export function regularHeaders(headers: Record<string, unknown>): Record<string, string | string[] | number> {
+  const out: Record<string, string | string[] | number> = {};
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (name.charCodeAt(0) !== 58 /* : */ && value !== undefined) out[name] = value as string | string[] | number;
   }
+  return out;
 }
 
 function hasHeader(headers: Record<string, unknown> | null | undefined, lower: string): boolean {

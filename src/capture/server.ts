@@ -7,7 +7,6 @@ import { debugOnce } from '../log.js';
 import { newBody } from './body-tap.js';
 import { installFrameworkHooks, wrapLoadedFrameworks } from './frameworks.js';
 import { incomingHookFacts } from './incoming-hooks.js';
-import { installHttp2Capture } from './http2-server.js';
 import type { CaptureSink } from './sink.js';
 import { installStreamTaps, TAP, type BodyTarget } from './stream-taps.js';
 
@@ -23,7 +22,7 @@ import { installStreamTaps, TAP, type BodyTarget } from './stream-taps.js';
 const STATE = Symbol.for('moesif.incoming');
 /** Left on the response by governance (src/governance/gate.ts) when a rule blocked the request. */
 const BLOCKED_BY = Symbol.for('moesif.blockedBy');
-const TRANSACTION_HEADER = 'x-moesif-transaction-id';
+export const TRANSACTION_HEADER = 'x-moesif-transaction-id';
 /** A server carrying this symbol (true) is not captured: the local collector marks its own. */
 export const IGNORE_SERVER = Symbol.for('moesif.ignoreServer');
 /** Status recorded when the client went away before the response finished (as nginx logs it). */
@@ -48,7 +47,6 @@ const seenServers = new WeakSet<object>();
 
 export function installIncomingCapture(target: CaptureSink): void {
   sink = target;
-  installHttp2Capture(target);
   if (installed) return;
   installed = true;
   installStreamTaps();
@@ -60,6 +58,11 @@ export function installIncomingCapture(target: CaptureSink): void {
 
 /** A transaction id taken from the request must be a plain token to be echoed in the response. */
 const SAFE_ID = /^[\x21-\x7e]{1,256}$/;
+
+/** The request's own transaction id when it is a plain token, else a fresh one. */
+export function transactionIdFor(given: unknown): string {
+  return typeof given === 'string' && SAFE_ID.test(given) ? given : randomUUID();
+}
 const TRANSACTION_NAME = 'X-Moesif-Transaction-Id';
 /** Node's own header map of an OutgoingMessage (found on the first response); null: not usable. */
 let outHeaders: symbol | null | undefined;
@@ -142,8 +145,7 @@ function onRequestStart(message: unknown): void {
     }
     let transactionId: string | undefined;
     if (!options.disableTransactionId) {
-      const given = req.headers[TRANSACTION_HEADER];
-      transactionId = typeof given === 'string' && SAFE_ID.test(given) ? given : randomUUID();
+      transactionId = transactionIdFor(req.headers[TRANSACTION_HEADER]);
       setTransactionHeader(res, transactionId);
     }
     const state: IncomingState = {
