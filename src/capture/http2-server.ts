@@ -123,16 +123,27 @@ function onStreamClose(message: unknown): void {
   }
 }
 
-/** The compatibility API's request and response for a stream (Node keeps them under its own symbols). */
-function compatObjects(stream: object): { req: Http2ServerRequest | undefined; res: Http2ServerResponse | undefined } {
-  let req: Http2ServerRequest | undefined;
-  let res: Http2ServerResponse | undefined;
-  for (const key of Object.getOwnPropertySymbols(stream)) {
-    const value = (stream as any)[key];
-    if (value instanceof Http2ServerRequest) req = value;
-    else if (value instanceof Http2ServerResponse) res = value;
+/** Where Node keeps the compatibility API's request and response on a stream: found once, on the first such stream. */
+let compatKeys: { req: symbol | undefined; res: symbol | undefined } | undefined;
+
+/** The compatibility API's request and response for a stream (undefined for the stream API). */
+function compatObjects(stream: any): { req: Http2ServerRequest | undefined; res: Http2ServerResponse | undefined } {
+  if (compatKeys === undefined || compatKeys.req === undefined) {
+    const found: { req: symbol | undefined; res: symbol | undefined } = { req: undefined, res: undefined };
+    for (const key of Object.getOwnPropertySymbols(stream)) {
+      const value = stream[key];
+      if (value instanceof Http2ServerRequest) found.req = key;
+      else if (value instanceof Http2ServerResponse) found.res = key;
+    }
+    if (found.req === undefined) return { req: undefined, res: undefined };
+    compatKeys = found;
   }
-  return { req, res };
+  const req = stream[compatKeys.req!];
+  const res = compatKeys.res === undefined ? undefined : stream[compatKeys.res];
+  return {
+    req: req instanceof Http2ServerRequest ? req : undefined,
+    res: res instanceof Http2ServerResponse ? res : undefined,
+  };
 }
 
 /** What hooks get as req for the stream API, which has no request object: method, url, headers and the stream. */
@@ -180,26 +191,39 @@ function installTaps(proto: any): void {
       }
     },
   );
-  for (const method of ['respond', 'respondWithFD', 'respondWithFile']) {
+  // respond(headers, options); respondWithFD(fd, headers, options); respondWithFile(path, headers, options).
+  shimmer.wrap(proto, 'respond', (original: (...args: any[]) => any) =>
+    function respond(this: any, headers?: any, options?: any) {
+      if (arguments.length > 2) return original.apply(this, arguments as any);
+      return original.call(this, withTransactionId(this, headers), options);
+    },
+  );
+  for (const method of ['respondWithFD', 'respondWithFile']) {
     if (typeof proto[method] !== 'function') continue;
-    const headersAt = method === 'respond' ? 0 : 1;
     shimmer.wrap(proto, method, (original: (...args: any[]) => any) =>
-      function respond(this: any) {
-        const args = Array.prototype.slice.call(arguments);
-        try {
-          const state: StreamState | undefined = this[STATE];
-          const headers = args[headersAt];
-          if (state?.transactionId !== undefined && !state.done && (headers === undefined || headers === null || typeof headers === 'object') && !hasHeader(headers, TRANSACTION_HEADER)) {
-            // A copy: the app's object stays as it made it.
-            args[headersAt] = { ...headers, [TRANSACTION_HEADER]: state.transactionId };
-          }
-        } catch {
-          /* never reach the app */
-        }
-        return original.apply(this, args);
+      function respondWith(this: any, source: any, headers?: any, options?: any) {
+        if (arguments.length > 3) return original.apply(this, arguments as any);
+        return original.call(this, source, withTransactionId(this, headers), options);
       },
     );
   }
+}
+
+/** The response headers with the stream's transaction id added, as a copy (the app's object stays as it made it). */
+function withTransactionId(stream: any, headers: any): any {
+  try {
+    const state: StreamState | undefined = stream[STATE];
+    if (state === undefined || state.transactionId === undefined || state.done) return headers;
+    if (headers !== undefined && headers !== null && (typeof headers !== 'object' || hasHeader(headers, TRANSACTION_HEADER))) return headers;
+    return { ...headers, [TRANSACTION_HEADER]: state.transactionId };
+  } catch {
+    return headers; // never reach the app
+  }
+}
+
+function hasHeader(headers: Record<string, unknown>, lower: string): boolean {
+  for (const name in headers) if (name.length === lower.length && name.toLowerCase() === lower) return true;
+  return false;
 }
 
 /** An HTTP/2 header object's regular headers: its pseudo-headers (:method, :path, :status…) are in the event's verb, URI and status. */
@@ -212,8 +236,3 @@ export function regularHeaders(headers: Record<string, unknown>): Record<string,
   return out;
 }
 
-function hasHeader(headers: Record<string, unknown> | null | undefined, lower: string): boolean {
-  if (!headers) return false;
-  for (const name of Object.keys(headers)) if (name.toLowerCase() === lower) return true;
-  return false;
-}

@@ -136,3 +136,20 @@ test("Fastify with http2: true: hooks get Fastify's request and reply, and its u
   assert.deepEqual(event.metadata, { reqKind: 'Request', resKind: 'Reply', hasStream: true });
   assert.deepEqual(event.response.body, { route: 'me', http: '2.0' });
 });
+
+test('stream API: a file sent with respondWithFile, and an app that sets its own transaction id', async (t) => {
+  const file = await request(streamPort, { ':path': '/file', 'x-test-id': 'h2-file' });
+  assert.equal(file.status, 200);
+  assert.match(file.body.toString(), /PRIVATE KEY/);
+  const own = await request(streamPort, { ':path': '/own-id', 'x-test-id': 'h2-own-id' });
+  assert.equal(own.body.toString(), 'own id');
+  assert.equal(own.headers['x-moesif-transaction-id'], 'app-chosen-id', 'the app\'s id, once');
+  if (!captured) return t.skip('Node 20 publishes no HTTP/2 channels');
+  const fileEvent = await eventOf('h2-file');
+  assert.equal(fileEvent.response.status, 200);
+  assert.equal(fileEvent.response.headers['content-type'], 'text/plain');
+  assert.equal(fileEvent.response.body, undefined, 'file bytes do not pass through write()');
+  assert.equal(fileEvent.response.headers['x-moesif-transaction-id'], file.headers['x-moesif-transaction-id']);
+  const ownEvent = await eventOf('h2-own-id');
+  assert.equal(ownEvent.response.headers['x-moesif-transaction-id'], 'app-chosen-id');
+});
