@@ -21,6 +21,8 @@ import type { BodyTarget } from './stream-taps.js';
  */
 const STATE = Symbol.for('moesif.incomingHttp2');
 const PATCHED = Symbol.for('moesif.http2Taps');
+/** Left on the response by governance (src/governance/gate.ts) when a rule blocked the request. */
+const BLOCKED_BY = Symbol.for('moesif.blockedBy');
 
 interface StreamState {
   startTime: number;
@@ -114,6 +116,7 @@ function onStreamClose(message: unknown): void {
       responseBody: state.responseTap?.body,
       remoteAddress: state.remoteAddress,
       ...facts,
+      blockedBy: (res as any)?.[BLOCKED_BY],
       requestLimit: options.requestMaxBodySize,
       responseLimit: options.responseMaxBodySize,
     };

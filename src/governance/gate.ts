@@ -1,5 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
+import http2 from 'node:http2';
 import { AsyncResource } from 'node:async_hooks';
 import { clientIp } from '../event/client-ip.js';
 import { asId, isThenable, runHook } from '../event/hooks.js';
@@ -13,7 +14,8 @@ import { BodyHold, hasBody, parseBody, type HeldBody } from './request-body.js';
 
 /**
  * Enforcement: runs before the app's handler sees an incoming request (node:http and https
- * servers, and so every framework on them).
+ * servers, and so every framework on them; node:http2 servers' compatibility API too, whose
+ * request and response objects offer the same calls).
  *
  * Node publishes `http.server.request.start` and then calls `server.emit('request', req, res)`
  * (or 'checkContinue'); answering in the channel would not stop the handler. So, once the
@@ -265,7 +267,7 @@ function subjectOf(req: IncomingMessage, rules: RuleSet): Subject {
   if (rules.needsUri) {
     const forwarded = req.headers['x-forwarded-proto'];
     const scheme = typeof forwarded === 'string' && forwarded !== '' ? forwarded.split(',')[0]!.trim() : (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http';
-    request.uri = url.charCodeAt(0) === 47 ? `${scheme}://${req.headers.host ?? 'localhost'}${url}` : url;
+    request.uri = url.charCodeAt(0) === 47 ? `${scheme}://${req.headers.host ?? req.headers[':authority'] ?? 'localhost'}${url}` : url;
   }
   return { request, direction: 'Incoming' } as unknown as Subject;
 }
@@ -323,8 +325,18 @@ function bounded(value: unknown): Promise<unknown> {
  * inherited EventEmitter.prototype.emit, or another tool's wrapper) is called for everything the
  * gate does not take over.
  */
+/** HTTP/2 servers' prototypes (their classes are not exported): the compatibility API emits 'request' on them. */
+function http2ServerPrototypes(): object[] {
+  try {
+    return [Object.getPrototypeOf(http2.createServer()), Object.getPrototypeOf(http2.createSecureServer({}))];
+  } catch (err) {
+    debugOnce('governance:http2', `governance rules cannot apply to HTTP/2 servers: ${(err as Error).message}`);
+    return [];
+  }
+}
+
 function installEmitWrapper(): void {
-  for (const proto of [http.Server.prototype, https.Server.prototype] as any[]) {
+  for (const proto of [http.Server.prototype, https.Server.prototype, ...http2ServerPrototypes()] as any[]) {
     if (Object.prototype.hasOwnProperty.call(proto, PATCHED)) continue;
     const original: Function = proto.emit;
     Object.defineProperty(proto, PATCHED, { value: true });

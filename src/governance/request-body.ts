@@ -23,6 +23,9 @@ export interface HeldBody {
 }
 
 export function hasBody(req: IncomingMessage): boolean {
+  // HTTP/2 needs no length or framing header: the stream says whether a body follows its headers.
+  const stream = (req as { stream?: { endAfterHeaders?: boolean } }).stream;
+  if (stream !== undefined && typeof stream.endAfterHeaders === 'boolean') return !stream.endAfterHeaders;
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
@@ -53,6 +56,9 @@ export class BodyHold {
       },
     });
     req.once('close', this.onClose);
+    // HTTP/2's compatibility request starts taking its stream's data at its first read: ask for
+    // it (read(0) consumes nothing), so the chunks come to the hold, bounded by the limit.
+    if ((req as { stream?: unknown }).stream !== undefined) req.read(0);
   }
 
   /** Calls `done` (on a later tick, never inside the parser's callback) with the body. */
