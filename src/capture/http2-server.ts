@@ -1,12 +1,12 @@
 import { subscribe } from 'node:diagnostics_channel';
-import { Http2ServerRequest, Http2ServerResponse, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import shimmer from 'shimmer';
 import type { Exchange } from '../event/types.js';
 import { debugOnce } from '../log.js';
 import { newBody, tapSafely } from './body-tap.js';
 import { wrapLoadedFrameworks } from './frameworks.js';
 import { incomingHookFacts } from './incoming-hooks.js';
-import { CLIENT_CLOSED_STATUS, TRANSACTION_HEADER, transactionIdFor } from './server.js';
+import { BLOCKED_BY, CLIENT_CLOSED_STATUS, TRANSACTION_HEADER, transactionIdFor } from './server.js';
 import type { CaptureSink } from './sink.js';
 import type { BodyTarget } from './stream-taps.js';
 
@@ -21,8 +21,6 @@ import type { BodyTarget } from './stream-taps.js';
  */
 const STATE = Symbol.for('moesif.incomingHttp2');
 const PATCHED = Symbol.for('moesif.http2Taps');
-/** Left on the response by governance (src/governance/gate.ts) when a rule blocked the request. */
-const BLOCKED_BY = Symbol.for('moesif.blockedBy');
 
 interface StreamState {
   startTime: number;
@@ -129,8 +127,17 @@ function onStreamClose(message: unknown): void {
 /** Where Node keeps the compatibility API's request and response on a stream: found once, on the first such stream. */
 let compatKeys: { req: symbol | undefined; res: symbol | undefined } | undefined;
 
+/**
+ * node:http2 itself, taken when a stream shows it is in use: importing it up front would load it
+ * (several ms at start) into every app, most of which never use HTTP/2.
+ */
+function http2Module(): typeof import('node:http2') {
+  return (process as unknown as { getBuiltinModule(id: string): typeof import('node:http2') }).getBuiltinModule('node:http2');
+}
+
 /** The compatibility API's request and response for a stream (undefined for the stream API). */
 function compatObjects(stream: any): { req: Http2ServerRequest | undefined; res: Http2ServerResponse | undefined } {
+  const { Http2ServerRequest, Http2ServerResponse } = http2Module();
   if (compatKeys === undefined || compatKeys.req === undefined) {
     const found: { req: symbol | undefined; res: symbol | undefined } = { req: undefined, res: undefined };
     for (const key of Object.getOwnPropertySymbols(stream)) {

@@ -21,7 +21,7 @@ import { installStreamTaps, TAP, type BodyTarget } from './stream-taps.js';
  */
 const STATE = Symbol.for('moesif.incoming');
 /** Left on the response by governance (src/governance/gate.ts) when a rule blocked the request. */
-const BLOCKED_BY = Symbol.for('moesif.blockedBy');
+export const BLOCKED_BY = Symbol.for('moesif.blockedBy');
 export const TRANSACTION_HEADER = 'x-moesif-transaction-id';
 /** A server carrying this symbol (true) is not captured: the local collector marks its own. */
 export const IGNORE_SERVER = Symbol.for('moesif.ignoreServer');
@@ -58,12 +58,13 @@ export function installIncomingCapture(target: CaptureSink): void {
 
 /** A transaction id taken from the request must be a plain token to be echoed in the response. */
 const SAFE_ID = /^[\x21-\x7e]{1,256}$/;
+const TRANSACTION_NAME = 'X-Moesif-Transaction-Id';
 
 /** The request's own transaction id when it is a plain token, else a fresh one. */
 export function transactionIdFor(given: unknown): string {
   return typeof given === 'string' && SAFE_ID.test(given) ? given : randomUUID();
 }
-const TRANSACTION_NAME = 'X-Moesif-Transaction-Id';
+
 /** Node's own header map of an OutgoingMessage (found on the first response); null: not usable. */
 let outHeaders: symbol | null | undefined;
 

@@ -1,6 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import http2 from 'node:http2';
 import { AsyncResource } from 'node:async_hooks';
 import { clientIp } from '../event/client-ip.js';
 import { asId, isThenable, runHook } from '../event/hooks.js';
@@ -325,9 +324,16 @@ function bounded(value: unknown): Promise<unknown> {
  * inherited EventEmitter.prototype.emit, or another tool's wrapper) is called for everything the
  * gate does not take over.
  */
-/** HTTP/2 servers' prototypes (their classes are not exported): the compatibility API emits 'request' on them. */
+/**
+ * HTTP/2 servers' prototypes (their classes are not exported): the compatibility API emits
+ * 'request' on them. node:http2 is taken only now that rules exist (loading it costs several ms),
+ * through getBuiltinModule (Node 20.16+): on older Node 20 releases HTTP/2 is not gated.
+ */
 function http2ServerPrototypes(): object[] {
   try {
+    const getBuiltinModule = (process as unknown as { getBuiltinModule?: (id: string) => typeof import('node:http2') }).getBuiltinModule;
+    if (typeof getBuiltinModule !== 'function') return [];
+    const http2 = getBuiltinModule('node:http2');
     return [Object.getPrototypeOf(http2.createServer()), Object.getPrototypeOf(http2.createSecureServer({}))];
   } catch (err) {
     debugOnce('governance:http2', `governance rules cannot apply to HTTP/2 servers: ${(err as Error).message}`);
