@@ -30,6 +30,8 @@ interface ClientState {
   responseHeaders: IncomingHttpHeaders | undefined;
   /** The response's last byte arrived (push(null)). */
   responseEnded: boolean;
+  /** Set while end() runs, so a write() that end() may make is not counted twice. */
+  ending: boolean;
   error: unknown;
   trace: SpanContextLike | undefined;
   done: boolean;
@@ -66,6 +68,7 @@ function onCreated(message: unknown): void {
       responseLimit: options.responseMaxBodySize,
       responseHeaders: undefined,
       responseEnded: false,
+      ending: false,
       error: undefined,
       trace: activeSpan(),
       done: false,
@@ -155,11 +158,10 @@ function installTaps(proto: any): void {
       return original.apply(this, arguments as any);
     },
   );
-  let ending: object | undefined;
   shimmer.wrap(proto, 'write', (original: (...args: any[]) => boolean) =>
     function write(this: any, chunk: any, encoding?: any) {
       const state: ClientState | undefined = this[STATE];
-      if (state?.requestBody !== undefined && ending !== this && typeof chunk !== 'function') tapSafely(state.requestBody, chunk, encoding, state.requestLimit);
+      if (state?.requestBody !== undefined && !state.ending && typeof chunk !== 'function') tapSafely(state.requestBody, chunk, encoding, state.requestLimit);
       return original.apply(this, arguments as any);
     },
   );
@@ -168,13 +170,11 @@ function installTaps(proto: any): void {
       const state: ClientState | undefined = this[STATE];
       if (state?.requestBody === undefined) return original.apply(this, arguments as any);
       if (typeof chunk !== 'function' && !this.writableEnded) tapSafely(state.requestBody, chunk, encoding, state.requestLimit);
-      // end(chunk) writes the chunk through write(): counted once, here.
-      const outer = ending;
-      ending = this;
+      state.ending = true;
       try {
         return original.apply(this, arguments as any);
       } finally {
-        ending = outer;
+        state.ending = false;
       }
     },
   );

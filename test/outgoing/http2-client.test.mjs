@@ -75,6 +75,12 @@ test('a POST with a JSON body over cleartext HTTP/2: one event, field by field',
   assert.equal(event.metadata?.error, undefined);
 });
 
+test('a body written in pieces, the last through end(): each byte once', { skip: !captured && 'Node 20 publishes no HTTP/2 channels' }, async () => {
+  const [event] = await eventOf('pieces');
+  assert.deepEqual(event.request.body, { a: 1, b: 2 });
+  assert.deepEqual(event.response.body, { method: 'POST', url: '/json', body: '{"a":1,"b":2}' });
+});
+
 test('TLS with a gzip answer: the body decoded in the event, the app gets the compressed bytes', { skip: !captured && 'Node 20 publishes no HTTP/2 channels' }, async () => {
   const [event] = await eventOf('tls_gzip');
   assert.equal(event.request.uri, `https://127.0.0.1:${env.H2_TLS_PORT}/gzip`);
