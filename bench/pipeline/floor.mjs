@@ -4,7 +4,10 @@
 // flight, as the agent) to the counting collector in its own process. Prints process CPU µs per
 // event. Any agent that ships the collector's format (gzip, batches of at most 25) pays at
 // least this for delivery, before building a single event.
-//   node bench/pipeline/floor.mjs [events=40000] [batch=25]
+//   node bench/pipeline/floor.mjs [events=40000] [batch=25] [events per second, 0 = as fast as it goes]
+// A rate (say 5000, about what bench/outgoing's sequential calls make) sends each batch when its
+// events would have arrived, so the collector's process goes idle between batches as it does
+// under a steady, moderate load.
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -12,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 const N = Number(process.argv[2] ?? 40_000);
 const B = Number(process.argv[3] ?? 25);
+const RATE = Number(process.argv[4] ?? 0);
 const collector = spawn(process.execPath, [fileURLToPath(new URL('counting-collector.mjs', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
 const port = await new Promise((ok) => collector.stdout.on('data', (d) => { const m = /listening (\d+)/.exec(String(d)); if (m) ok(Number(m[1])); }));
 
@@ -37,8 +41,14 @@ function post(body) {
 }
 async function run(jsons) {
   const inFlight = new Set();
+  const start = performance.now();
   for (let i = 0; i < jsons.length; i += B) {
     while (inFlight.size >= 3) await Promise.race(inFlight);
+    if (RATE > 0) {
+      const due = start + ((i + B) * 1000) / RATE; // when this batch's last event would have come
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
     const sent = post(gzipSync(`[${jsons.slice(i, i + B).join(',')}]`, { level: 1 })).then(() => inFlight.delete(sent));
     inFlight.add(sent);
   }
@@ -49,6 +59,6 @@ const jsons = Array.from({ length: N }, (_, i) => event(i));
 const cpu0 = process.cpuUsage();
 await run(jsons);
 const cpu = process.cpuUsage(cpu0);
-console.log(`batches of ${B}: ${((cpu.user + cpu.system) / N).toFixed(2)} µs of CPU per event for gzip + HTTP alone (${N} events of ${jsons[0].length} bytes)`);
+console.log(`batches of ${B}${RATE ? `, ${RATE} events/s` : ''}: ${((cpu.user + cpu.system) / N).toFixed(2)} µs of CPU per event for gzip + HTTP alone (${N} events of ${jsons[0].length} bytes)`);
 socket.destroy();
 collector.kill();
