@@ -26,7 +26,8 @@ interface StreamState {
   startTime: number;
   method: string;
   url: string;
-  requestHeaders: Record<string, string | string[]>;
+  /** As received, pseudo-headers included (the event's are made at the end, off the app's way in). */
+  headers: IncomingHttpHeaders;
   remoteAddress: string | undefined;
   requestTap: BodyTarget | undefined;
   responseTap: BodyTarget | undefined;
@@ -61,17 +62,12 @@ function onStreamStart(message: unknown): void {
     const forwardedProto = headers['x-forwarded-proto'];
     const scheme = typeof forwardedProto === 'string' && forwardedProto !== '' ? forwardedProto.split(',')[0]!.trim() : String(headers[':scheme'] ?? 'https');
     const authority = String(headers[':authority'] ?? headers.host ?? 'localhost');
-    const requestHeaders = regularHeaders(headers) as Record<string, string | string[]>;
-    let transactionId: string | undefined;
-    if (!options.disableTransactionId) {
-      transactionId = transactionIdFor(headers[TRANSACTION_HEADER]);
-      if (headers[TRANSACTION_HEADER] === undefined) requestHeaders[TRANSACTION_HEADER] = transactionId;
-    }
+    const transactionId = options.disableTransactionId ? undefined : transactionIdFor(headers[TRANSACTION_HEADER]);
     const state: StreamState = {
       startTime: Date.now(),
       method,
       url: `${scheme}://${authority}${String(headers[':path'] ?? '/')}`,
-      requestHeaders,
+      headers,
       remoteAddress: stream.session?.socket?.remoteAddress,
       requestTap: options.logBody ? { body: newBody(), limit: options.requestMaxBodySize } : undefined,
       // HEAD: Node sends no body whatever the app writes.
@@ -101,13 +97,15 @@ function onStreamClose(message: unknown): void {
     // HTTP/1, whatever status the headers had announced.
     const complete = stream.rstCode === 0 && stream.writableEnded === true;
     const responseHeaders = regularHeaders(sent);
+    const requestHeaders = regularHeaders(state.headers);
+    if (state.transactionId !== undefined && state.headers[TRANSACTION_HEADER] === undefined) requestHeaders[TRANSACTION_HEADER] = state.transactionId;
     const exchange: Exchange = {
       direction: 'Incoming',
       startTime: state.startTime,
       endTime: Date.now(),
       method: state.method,
       url: state.url,
-      requestHeaders: state.requestHeaders,
+      requestHeaders,
       requestBody: state.requestTap?.body,
       status: complete ? Number(sent[':status'] ?? 200) : CLIENT_CLOSED_STATUS,
       responseHeaders,
@@ -163,7 +161,7 @@ function compatObjects(stream: any): { req: Http2ServerRequest | undefined; res:
 
 /** What hooks get as req for the stream API, which has no request object: method, url, headers and the stream. */
 function streamRequestView(stream: ServerHttp2Stream, state: StreamState): object {
-  return { method: state.method, url: state.url, headers: state.requestHeaders, stream };
+  return { method: state.method, url: state.url, headers: state.headers, stream };
 }
 
 function streamResponseView(stream: ServerHttp2Stream): object {
