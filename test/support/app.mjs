@@ -2,6 +2,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 
 /** Starts `handler` on a free port; returns { url, port, close }. */
 export async function startApp(handler) {
@@ -59,11 +60,34 @@ export async function capturedAtLeast(stats, since, count = 1, timeoutMs = 5_000
   }
 }
 
-/** A port nothing listens on (taken, then let go): a collector that is down. */
+/**
+ * A port nothing listens on, for a collector that is down (and may come up on it later). Taken
+ * below the kernel's ephemeral range, where the servers of the test files running beside this one
+ * (all listening on port 0) are never placed: a port from that range, let go, could be handed to
+ * one of them before the test uses it (seen: a "down" collector that answered 404).
+ */
 export async function freePort() {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
+  const low = ephemeralLow();
+  const from = low > 20_000 ? 10_000 : 1_024;
+  for (;;) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    const s = net.createServer();
+    const ok = await new Promise((resolve) => {
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!ok) continue;
+    await new Promise((r) => s.close(r));
+    return port;
+  }
+}
+
+function ephemeralLow() {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 2_048) return low;
+  } catch {
+    /* not Linux: the usual default */
+  }
+  return 32_768;
 }
