@@ -30,6 +30,15 @@ export default defineConfig([
     noExternal: ['p-retry', 'is-network-error'],
   },
   {
+    // The pure core for test/unit/ (not exported by package.json).
+    entry: { internal: 'src/internal.ts' },
+    format: ['cjs'],
+    target: 'node20',
+    platform: 'node',
+    clean: false,
+    define,
+  },
+  {
     entry: { cli: 'src/cli.ts' },
     format: ['cjs'],
     target: 'node20',

@@ -3,6 +3,7 @@ import type { Exchange } from './event/types.js';
 import { Batcher } from './delivery/batcher.js';
 import { InvalidEntityError, sendEntities, type EntityKind } from './delivery/entities.js';
 import { RemoteConfig } from './delivery/remote-config.js';
+import { Sampling } from './delivery/sampling.js';
 import { Counters, type Stats } from './delivery/stats.js';
 import { Transport } from './delivery/transport.js';
 import { Serializer } from './delivery/serializer.js';
@@ -17,6 +18,7 @@ import { checkOptions, describeOptions, mergeOptions, OptionError, optionsFromEn
 import type { MoesifOptions, ResolvedOptions } from './options/types.js';
 import { installLifecycle } from './lifecycle.js';
 import { Gate } from './governance/gate.js';
+import { Cohorts } from './governance/cohorts.js';
 import { RulesManager } from './governance/rules.js';
 import { VERSION } from './version.js';
 
@@ -42,14 +44,24 @@ export class Agent implements CaptureSink {
   private transport: Transport | undefined;
   private transportKey = '';
   private authHeaders: string[] = [];
-  private readonly remoteConfig = new RemoteConfig(() => this.requireTransport(), (config) => this.serializer.sampling(config));
+  private readonly sampling = new Sampling();
+  private readonly cohorts = new Cohorts();
+  /** /v1/config: sampling here and on the serializer thread, and governance's cohorts. */
+  private readonly remoteConfig = new RemoteConfig(
+    () => this.requireTransport(),
+    (config) => {
+      this.sampling.apply(config);
+      this.cohorts.apply(config);
+      this.serializer.sampling(config);
+    },
+  );
   /** Event assembly, on a worker thread where it can be. */
   private readonly serializer = new Serializer(() => this.serializeContext());
   /** Governance (SPEC §8): rules from /v1/rules, enforced before the app's handler runs. */
   private readonly gate = new Gate({
     options: () => this.options,
-    userRulesFor: (id) => this.remoteConfig.userRulesFor(id),
-    companyRulesFor: (id) => this.remoteConfig.companyRulesFor(id),
+    userRulesFor: (id) => this.cohorts.userRulesFor(id),
+    companyRulesFor: (id) => this.cohorts.companyRulesFor(id),
   });
   private readonly rules = new RulesManager(() => this.requireTransport(), (set) => this.gate.setRules(set));
   private readonly batcher = new Batcher(
@@ -180,7 +192,7 @@ export class Agent implements CaptureSink {
   private serializeContext(): SerializeContext | undefined {
     const options = this.settings;
     if (!options) return undefined;
-    return { options, authHeaders: this.authHeaders, sample: (event) => this.remoteConfig.weightFor(event) };
+    return { options, authHeaders: this.authHeaders, sample: (event) => this.sampling.weightFor(event) };
   }
 
   /** Whether events are being captured and delivered (what the exit handlers check). */

@@ -2,7 +2,8 @@ import { parentPort } from 'node:worker_threads';
 import type { Exchange } from '../event/types.js';
 import type { ResolvedOptions } from '../options/types.js';
 import { setDebug, setWarnSink } from '../log.js';
-import { RemoteConfig, type CollectorConfig } from './remote-config.js';
+import type { CollectorConfig } from './remote-config.js';
+import { Sampling } from './sampling.js';
 import { packSync } from './packed-batch.js';
 import { serializeAll, type SerializeContext } from './serialize-event.js';
 
@@ -11,9 +12,7 @@ import { serializeAll, type SerializeContext } from './serialize-event.js';
  * bodies, redact, mask, stringify, compress) so none of that runs on the app's thread. Options
  * arrive without functions: maskEventModel, when set, keeps serialization on the main thread.
  */
-const sampler = new RemoteConfig(() => {
-  throw new Error('the serializer thread does not fetch');
-});
+const sampler = new Sampling();
 let ctx: SerializeContext | undefined;
 // Said once per process, not once per thread: the main thread prints (or not, if it already did).
 setWarnSink((cause, message) => parentPort?.postMessage({ warn: [cause, message] }));

@@ -143,13 +143,6 @@ export class Serializer {
       debug(`serializer thread message failed: ${(err as Error).message}`);
     }
   }
-
-  close(): void {
-    const worker = this.worker;
-    this.worker = undefined;
-    worker?.removeAllListeners('exit');
-    void worker?.terminate();
-  }
 }
 
 function bodyBytes(exchanges: Exchange[]): number {

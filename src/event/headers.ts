@@ -56,15 +56,3 @@ function add(out: EventHeaders, name: string, value: string): void {
   }
 }
 
-/** One header's value from raw headers without normalizing them all (for the request path). */
-export function headerValue(raw: RawHeaders | undefined, name: string): string | undefined {
-  if (!raw) return undefined;
-  if (typeof raw === 'string') return normalizeHeaders(raw)[name] as string | undefined;
-  if (Array.isArray(raw)) {
-    for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return raw[i + 1];
-    return undefined;
-  }
-  const value = raw[name];
-  if (value === undefined) return undefined;
-  return Array.isArray(value) ? value.join(', ') : String(value);
-}

@@ -58,10 +58,6 @@ export function asObject(name: string, value: unknown): Record<string, unknown> 
   return undefined;
 }
 
-export function asBoolean(value: unknown): boolean {
-  return value === true;
-}
-
 function withinIdLimit(name: string, value: string): string | undefined {
   if (value.length <= MAX_ID_CHARS) return value;
   warnOnce(`size:${name}`, `${name} returned a string of ${value.length} characters (over ${MAX_ID_CHARS}); that field is left out (said once)`);

@@ -1,3 +1,5 @@
+import { SENSITIVE_KEY_WORDS, SHAPE_START_WORDS } from './sensitive-words.js';
+
 /**
  * A JSON body kept as the text the app sent, known to be valid JSON. Parsing a body only to
  * stringify it again costs several µs per KB; when nothing in the body must be redacted or
@@ -167,17 +169,12 @@ IN_STRING[C.Space] = JOINER;
 IN_STRING[C.Backslash] = BACKSLASH;
 
 /**
- * Where redact.ts's SECRET_SHAPES may begin: SHAPE_HINT there, spelled out word by word (keep
- * the two in step). Each word is found from its last J, I, _ or - (its anchor), so a string's
- * other bytes cost no more than the look-up. Escapes other than \u
- * (which marks a body suspect anyway) decode to none of these bytes, so a shape in the decoded
- * string shows in the bytes.
+ * Where redact.ts's SECRET_SHAPES may begin (sensitive-words.ts). Each word is found from its
+ * last J, I, _ or - (its anchor), so a string's other bytes cost no more than the look-up.
+ * Escapes other than \u (which marks a body suspect anyway) decode to none of these bytes, so a
+ * shape in the decoded string shows in the bytes.
  */
-const SHAPE_WORDS = [
-  'eyJ', 'AKIA', 'ASIA', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_',
-  'sk_live_', 'sk_test_', 'rk_live_', 'rk_test_',
-  'xoxa-', 'xoxb-', 'xoxp-', 'xoxo-', 'xoxs-', 'xoxr-', 'xoxe-', '-----BEGIN',
-];
+const SHAPE_WORDS = SHAPE_START_WORDS;
 /**
  * By anchor byte: the words anchored there, grouped by where their first byte is and what it is,
  * so most anchors (a dash in a date, the _ of a snake_case key) cost one or two comparisons.
@@ -290,15 +287,11 @@ function number(s: Uint8Array, i: number): number {
 }
 
 /**
- * The key names redact.ts's SENSITIVE_KEY finds (any case, anywhere in the key), as bytes, by
- * their first two letters (so most positions of a key cost one look-up): keep the two in step.
+ * The key names redact.ts's SENSITIVE_KEY finds (sensitive-words.ts; any case, anywhere in the
+ * key), as bytes, by their first two letters (so most positions of a key cost one look-up).
  */
-const KEY_WORDS: Array<Uint8Array[] | undefined> = new Array(128 * 128).fill(undefined); // by their first two letters
-for (const word of [
-  'passwd', 'password', 'passphrase', 'pwd', 'privatekey', 'private_key', 'private-key',
-  'secret', 'sessionid', 'session_id', 'session-id', 'token', 'apikey', 'api_key', 'api-key',
-  'accesskey', 'access_key', 'access-key', 'authorization', 'cookie',
-]) {
+const KEY_WORDS: Array<Uint8Array[] | undefined> = new Array(128 * 128).fill(undefined);
+for (const word of SENSITIVE_KEY_WORDS) {
   (KEY_WORDS[(word.charCodeAt(0) << 7) | word.charCodeAt(1)] ??= []).push(Buffer.from(word, 'latin1'));
 }
 

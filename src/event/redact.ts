@@ -1,17 +1,12 @@
 import type { EventHeaders } from './types.js';
+import { anyOf, SENSITIVE_KEY_WORDS, SHAPE_START_WORDS } from './sensitive-words.js';
 
 /** What replaces a secret. Schemes are kept ("Bearer <redacted>") so the kind of credential still shows. */
 export const REDACTED = '<redacted>';
 
 const SENSITIVE_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key']);
-/**
- * Key names whose values are secrets: password, passwd, passphrase, pwd, secret, token, api_key
- * (apikey, api-key), private_key, access_key (aws_access_key_id), authorization, cookie,
- * session_id (sessionid): the last ones are credentials copied into bodies (header dumps,
- * cloud configs), found by the secrets corpus (test/faults/secrets.test.mjs). raw-json.ts scans
- * a JSON body's bytes for the same names and for SHAPE_HINT's words: keep them in step.
- */
-const SENSITIVE_KEY = /passw(?:or)?d|passphrase|pwd|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|authorization|cookie|session[_-]?id/i;
+/** Key names whose values are secrets (sensitive-words.ts), in any case, anywhere in the key. */
+const SENSITIVE_KEY = anyOf(SENSITIVE_KEY_WORDS, 'i');
 
 /**
  * Secrets known by their shape, whatever the name they travel under: JWTs (three base64url parts,
@@ -24,8 +19,8 @@ const SENSITIVE_KEY = /passw(?:or)?d|passphrase|pwd|secret|token|api[_-]?key|pri
  */
 const SECRET_SHAPES =
   /(?<![\w-])eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*|\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_\w{20,}|\b[rs]k_(?:live|test)_[A-Za-z0-9]{10,}|\bxox[abposre]-[A-Za-z0-9-]{10,}|-----BEGIN[A-Z ]* PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z ]* PRIVATE KEY-----|$)/g;
-/** Where any of SECRET_SHAPES must begin: a cheap scan that clears most texts at once (raw-json.ts SHAPE_WORDS spells it out for JSON bytes). */
-const SHAPE_HINT = /eyJ|AKIA|ASIA|gh[pousr]_|github_pat_|[rs]k_(?:live|test)_|xox[abposre]-|-----BEGIN/;
+/** Where any of SECRET_SHAPES must begin: a cheap scan that clears most texts at once. */
+const SHAPE_HINT = anyOf(SHAPE_START_WORDS);
 
 /** The shortest text any shape can match (a JWT of 4-character parts). */
 const SHORTEST_SHAPE = 13;

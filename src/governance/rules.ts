@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { debug, debugOnce } from '../log.js';
-import { conditionField, type ConditionField } from '../delivery/remote-config.js';
+import { conditionField, type ConditionField } from '../event/condition-field.js';
 import type { Transport } from '../delivery/transport.js';
 import { hasTags } from './template.js';
 
@@ -32,7 +32,7 @@ export const NEEDS_STATUS = 2;
 
 export interface CompiledCondition {
   path: string;
-  /** Reads the condition's text from the request (remote-config.ts conditionField, as sampling does). */
+  /** Reads the condition's text from the request (event/condition-field.ts, as sampling does). */
   field: ConditionField;
   /** undefined: the pattern did not compile, the condition never matches. */
   regex: RegExp | undefined;
