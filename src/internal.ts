@@ -16,3 +16,4 @@ export { packSync, splitPacked } from './delivery/packed-batch.js';
 export { compileRules } from './governance/rules.js';
 export { matchRule, decide, cohortCandidates, NO, YES, BODY, STATUS } from './governance/match.js';
 export { render, renderString, hasTags } from './governance/template.js';
+export { OPTIONS } from './options/schema.js';
