@@ -12,10 +12,15 @@ const { registerInstrumentations } = require('@opentelemetry/instrumentation');
 const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
 const { UndiciInstrumentation } = require('@opentelemetry/instrumentation-undici');
 
+// BENCH_OTEL_EXPORTER=noop (configuration otel-noop): the same tracing and batching, with an
+// exporter that drops every batch at once: what the instrumentation alone costs.
+const noopExporter = { export: (spans, done) => done({ code: 0 }), shutdown: () => Promise.resolve(), forceFlush: () => Promise.resolve() };
 const url = process.env.BENCH_OTLP_URL;
-if (!url) throw new Error('otel-setup.cjs: BENCH_OTLP_URL is not set');
+const noop = process.env.BENCH_OTEL_EXPORTER === 'noop';
+if (!url && !noop) throw new Error('otel-setup.cjs: BENCH_OTLP_URL is not set');
+const exporter = noop ? noopExporter : new OTLPTraceExporter({ url });
 const provider = new NodeTracerProvider({
-  spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url }), { scheduledDelayMillis: Number(process.env.BENCH_FLUSH_MS ?? 1000) })],
+  spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: Number(process.env.BENCH_FLUSH_MS ?? 1000) })],
 });
 provider.register();
 registerInstrumentations({ instrumentations: [new HttpInstrumentation(), new UndiciInstrumentation()] });
