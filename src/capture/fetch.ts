@@ -41,6 +41,8 @@ const REC = Symbol.for('moesif.outgoing.undici');
 const TAPPED = Symbol.for('moesif.undiciRequestTapped');
 /** Redirects still being answered, by their Location (a record leaves the map when it ends). */
 const MAX_REDIRECTS = 256;
+/** How long an aborted redirect waits for fetch to create its next hop (microtasks away). */
+const REDIRECT_FOLLOW_WAIT_MS = 20;
 
 export interface UndiciRecord extends OutgoingRecord {
   request: any;
@@ -237,16 +239,26 @@ function onTrailers(message: unknown): void {
 function onError(message: unknown): void {
   const { request, error } = message as { request: any; error: unknown };
   const rec: UndiciRecord | undefined = request[REC];
-  if (rec !== undefined) endRecord(rec, error ?? 'request failed');
+  if (rec === undefined) return;
+  // fetch in undici 8 aborts a redirect's unread body before it creates the request for the
+  // Location: that abort is fetch moving on, not a failure, unless no next hop follows.
+  if (rec.redirectKey !== undefined && redirects.get(rec.redirectKey) === rec && (error as Error)?.name === 'AbortError') {
+    const abortedAt = Date.now();
+    setTimeout(() => {
+      if (!rec.channelDone) endRecord(rec, error, abortedAt);
+    }, REDIRECT_FOLLOW_WAIT_MS);
+    return;
+  }
+  endRecord(rec, error ?? 'request failed');
 }
 
 // ---------------------------------------------------------------------------------------------
 // Records
 
-function endRecord(rec: UndiciRecord, error: unknown): void {
+function endRecord(rec: UndiciRecord, error: unknown, endTime = Date.now()): void {
   if (rec.channelDone) return;
   rec.channelDone = true;
-  rec.endTime = Date.now();
+  rec.endTime = endTime;
   if (error !== undefined) rec.error = error;
   complete(rec);
 }
